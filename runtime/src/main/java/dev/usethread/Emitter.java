@@ -1,0 +1,13 @@
+package dev.usethread;
+
+/** Publishes partial values of a {@link StreamingJob}. */
+@FunctionalInterface
+public interface Emitter<T> {
+    /**
+     * Makes {@code value} the current value of the run while it stays RUNNING. Emitting is also a
+     * cancellation point: on the run's own thread, once cancellation was requested, the value is
+     * discarded and {@link CancelledSignal} is thrown (even without the agent, as a generator is
+     * stopped at its next {@code yield}). Values emitted after the callback returned are ignored.
+     */
+    void emit(T value);
+}

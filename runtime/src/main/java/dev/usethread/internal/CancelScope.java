@@ -1,0 +1,195 @@
+package dev.usethread.internal;
+
+import dev.usethread.CancelEvent;
+import dev.usethread.CancelledSignal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A region of one thread that can be cancelled from any thread: a run of a {@code UseThread}, or a
+ * deadline. It is created anywhere, {@link #enter() entered} and {@link #exit() exited} by the
+ * thread it guards. Once cancelled it stays cancelled (sticky): while the thread is inside it, every
+ * poll throws {@link CancelledSignal} again. Intrusive scopes also interrupt the thread and are
+ * honoured by woven polls; cooperative ones only by explicit checkpoints.
+ */
+public final class CancelScope implements CancelEvent {
+    private static final System.Logger LOG = System.getLogger("dev.usethread");
+
+    private final String signalMessage;
+    private final boolean intrusive;
+    private final Object lock = new Object();
+
+    private volatile boolean cancelled;
+    private volatile long cancelRequestedNanos;
+    // Guarded by lock:
+    private ThreadState state;
+    private CancelScope parent;
+    private boolean entered;
+    private boolean active;
+    private boolean counted;
+    private boolean interruptedThread;
+    private List<Runnable> onCancel = new ArrayList<>();
+
+    public CancelScope(String description, boolean intrusive) {
+        this.signalMessage = description + " was cancelled";
+        this.intrusive = intrusive;
+    }
+
+    public boolean intrusive() {
+        return intrusive;
+    }
+
+    CancelScope parent() {
+        return parent;
+    }
+
+    /** Enters this scope on the current thread. A scope is entered once. */
+    public void enter() {
+        ThreadState current = ThreadState.current();
+        synchronized (lock) {
+            if (entered) {
+                throw new IllegalStateException("scope was already entered: " + signalMessage);
+            }
+            entered = true;
+            active = true;
+            state = current;
+            parent = current.top;
+            current.top = this;
+            if (cancelled) {
+                count();
+                if (intrusive) {
+                    interruptedThread = true;
+                    current.interruptOrDefer();
+                }
+            }
+        }
+    }
+
+    /**
+     * Leaves this scope on the thread that entered it; polls stop throwing for it. If this scope
+     * interrupted the thread, the interrupt status is cleared, so the thread can carry on.
+     */
+    public void exit() {
+        ThreadState current = ThreadState.current();
+        synchronized (lock) {
+            if (!active || state != current || current.top != this) {
+                throw new IllegalStateException("scope is not the innermost active scope of this thread");
+            }
+            active = false;
+            current.top = parent;
+            if (counted) {
+                counted = false;
+                Poll.addPending(-1);
+            }
+            if (interruptedThread) {
+                current.clearDeferredInterrupt();
+                Thread.interrupted();
+            }
+        }
+    }
+
+    /**
+     * Requests cancellation. Returns true if this call was the one that requested it. Runs the
+     * {@link #onCancel} actions on the calling thread, outside any lock.
+     */
+    public boolean cancel() {
+        List<Runnable> actions;
+        synchronized (lock) {
+            if (cancelled) {
+                return false;
+            }
+            cancelRequestedNanos = System.nanoTime();
+            cancelled = true;
+            if (active) {
+                count();
+                if (intrusive) {
+                    interruptedThread = true;
+                    state.interruptOrDefer();
+                }
+            }
+            actions = onCancel;
+            onCancel = null;
+        }
+        for (Runnable action : actions) {
+            runAction(action);
+        }
+        return true;
+    }
+
+    private void count() {
+        counted = true;
+        Poll.addPending(1);
+    }
+
+    /** {@link System#nanoTime()} when cancellation was requested, or 0. */
+    public long cancelRequestedNanos() {
+        return cancelRequestedNanos;
+    }
+
+    /** True while the thread is inside this scope. */
+    public boolean isActive() {
+        synchronized (lock) {
+            return active;
+        }
+    }
+
+    @Override
+    public boolean isSet() {
+        return cancelled;
+    }
+
+    @Override
+    public void throwIfSet() {
+        if (!cancelled) {
+            return;
+        }
+        ThreadState current = ThreadState.peek();
+        boolean ownShieldedThread;
+        synchronized (lock) {
+            ownShieldedThread = active && state == current && current.shieldDepth > 0;
+        }
+        if (!ownShieldedThread) {
+            throw newSignal();
+        }
+    }
+
+    @Override
+    public void onCancel(Runnable action) {
+        Objects.requireNonNull(action, "action");
+        synchronized (lock) {
+            if (!cancelled) {
+                onCancel.add(action);
+                return;
+            }
+        }
+        runAction(action);
+    }
+
+    CancelledSignal newSignal() {
+        return new CancelledSignal(signalMessage);
+    }
+
+    private static void runAction(Runnable action) {
+        try {
+            action.run();
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.WARNING, "an onCancel action threw; other actions still ran", t);
+        }
+    }
+
+    /** Runs {@code body} in a region where no {@link CancelledSignal} is thrown on this thread. */
+    public static void enterShield() {
+        ThreadState.current().enterShield();
+    }
+
+    public static void exitShield() {
+        ThreadState.current().exitShield();
+    }
+
+    /** True if the current thread is inside a scope whose cancellation was requested. */
+    public static boolean currentThreadCancelled() {
+        ThreadState state = ThreadState.peek();
+        return state != null && state.outermostCancelled(true) != null;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.usethread.internal;
+
+/** Per-thread cancellation state: the stack of entered scopes and the shield depth. */
+final class ThreadState {
+    private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
+
+    final Thread thread;
+    /** Innermost entered scope; written only by the owning thread. */
+    CancelScope top;
+    /** Nesting depth of shielded regions; written only by the owning thread. */
+    volatile int shieldDepth;
+    /** An interrupt that arrived inside a shielded region, delivered when the region ends. */
+    private boolean deferredInterrupt;
+    /** Guards against polls re-entering from code the slow path calls (woven JDK classes). */
+    private boolean inSlowPath;
+
+    private ThreadState(Thread thread) {
+        this.thread = thread;
+    }
+
+    static ThreadState current() {
+        ThreadState state = CURRENT.get();
+        if (state == null) {
+            state = new ThreadState(Thread.currentThread());
+            CURRENT.set(state);
+        }
+        return state;
+    }
+
+    static ThreadState peek() {
+        return CURRENT.get();
+    }
+
+    static void pollSlow(boolean cooperative) {
+        ThreadState state = CURRENT.get();
+        if (state == null || state.top == null || state.inSlowPath || state.shieldDepth > 0) {
+            return;
+        }
+        state.inSlowPath = true;
+        try {
+            CancelScope target = state.outermostCancelled(cooperative);
+            if (target != null) {
+                throw target.newSignal();
+            }
+        } finally {
+            state.inSlowPath = false;
+        }
+    }
+
+    /**
+     * The outermost cancelled scope: nested scopes (deadlines inside a job) rethrow a signal that
+     * is not theirs, so throwing the outermost one lets every level unwind to its owner.
+     */
+    CancelScope outermostCancelled(boolean cooperative) {
+        CancelScope found = null;
+        for (CancelScope s = top; s != null; s = s.parent()) {
+            if (s.isSet() && (cooperative || s.intrusive())) {
+                found = s;
+            }
+        }
+        return found;
+    }
+
+    synchronized void interruptOrDefer() {
+        if (shieldDepth > 0) {
+            deferredInterrupt = true;
+        } else {
+            thread.interrupt();
+        }
+    }
+
+    synchronized void enterShield() {
+        shieldDepth++;
+    }
+
+    synchronized void exitShield() {
+        shieldDepth--;
+        if (shieldDepth == 0 && deferredInterrupt) {
+            deferredInterrupt = false;
+            thread.interrupt();
+        }
+    }
+
+    synchronized void clearDeferredInterrupt() {
+        deferredInterrupt = false;
+    }
+}
