@@ -92,11 +92,11 @@ class RulesTest {
         CountDownLatch entered = new CountDownLatch(1);
         AtomicInteger swallowed = new AtomicInteger();
         UseThread<String> job = UseThread.useThread(() -> {
-            entered.countDown();
             while (true) {
                 // The poll at the loop head is where the agent's back-edge poll goes.
                 Cancellation.checkpoint();
                 try {
+                    entered.countDown();
                     while (true) {
                         Cancellation.checkpoint();
                     }
