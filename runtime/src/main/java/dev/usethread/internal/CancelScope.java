@@ -80,7 +80,7 @@ public final class CancelScope implements CancelEvent {
             current.top = parent;
             if (counted) {
                 counted = false;
-                Poll.addPending(-1);
+                Poll.scopeCleared(current, intrusive);
             }
             if (interruptedThread) {
                 current.clearDeferredInterrupt();
@@ -117,9 +117,10 @@ public final class CancelScope implements CancelEvent {
         return true;
     }
 
+    // Holds lock; before the thread is interrupted, so that it wakes up to an armed poll.
     private void count() {
         counted = true;
-        Poll.addPending(1);
+        Poll.scopeCancelled(state, intrusive);
     }
 
     /** {@link System#nanoTime()} when cancellation was requested, or 0. */

@@ -1,24 +1,92 @@
 package dev.usethread.internal;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.MutableCallSite;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
 /**
  * The entry point that the agent weaves into loop back-edges and method entries. Its name and
  * signature ({@code public static void poll()}) are a stable contract with woven code.
  *
- * <p>The fast path is one read of a counter of cancellations in flight; only while some scope is
- * cancelled does a poll look up the current thread's state.
+ * <p>Design (numbers in BENCHMARKS.md): {@code poll()} calls a {@code static final} invoker of a
+ * {@link MutableCallSite}. While no intrusive cancellation is in flight the site's target is an
+ * empty method, which C2 inlines and folds away, so compiled woven code is the same machine code as
+ * unwoven code (vectorization included). A cancellation <em>arms</em> the site: its target becomes a
+ * check of a copy-on-write array of cancelled threads (a shared read-mostly line, so bystander
+ * threads never take the slow path). Changing the target deoptimizes the compiled code that inlined
+ * the old one, which is what lets a hot compiled loop notice. The site is disarmed only after a quiet
+ * period with nothing cancelled (hysteresis), so frequent cancellation costs one array check per
+ * poll instead of a deoptimization per cancel.
+ *
+ * <p>{@code -Dusethread.poll=flag} keeps the site armed for the life of the JVM: every poll then
+ * costs a load and a branch, but a cancellation needs no safepoint. That is the choice for
+ * Parallel/Serial GC without {@code -XX:+UseCountedLoopSafepoints}, where a deoptimization is not
+ * seen by a counted loop until it ends.
+ *
+ * <p>This class is loaded by the bootstrap loader when the agent runs and may be called from woven
+ * JDK code: it links only to JDK classes and never calls back into woven code on its fast path.
  */
 public final class Poll {
-    private static final Object COUNT_LOCK = new Object();
-    /** Number of entered, not yet exited scopes whose cancellation was requested. */
+    private static final Thread[] NONE = new Thread[0];
+    private static final Object LOCK = new Object();
+
+    /** True when the site stays armed for ever ({@code -Dusethread.poll=flag}). */
+    static final boolean ALWAYS_ARMED = "flag".equals(System.getProperty("usethread.poll"));
+    private static final long BASE_QUIET_NANOS =
+            TimeUnit.MILLISECONDS.toNanos(Long.getLong("usethread.poll.quietMillis", 1000L));
+    private static final long MAX_QUIET_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private static final MutableCallSite SITE;
+    private static final MethodHandle IDLE;
+    private static final MethodHandle ARMED;
+    /** Folded to a constant by C2; invoking it inlines the site's current target. */
+    private static final MethodHandle POLL;
+
+    /** Threads inside an intrusive scope whose cancellation was requested. Copy-on-write. */
+    private static volatile Thread[] cancelledThreads = NONE;
+    /** Number of entered, not yet exited scopes (intrusive or not) whose cancellation was requested. */
     private static volatile int pending;
+
+    // Guarded by LOCK:
+    private static boolean armed;
+    private static long quietSinceNanos;
+    private static long lastDisarmNanos;
+    private static long quietNanos = BASE_QUIET_NANOS;
+    private static Thread disarmer;
+    private static long flips;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            MethodType voidType = MethodType.methodType(void.class);
+            IDLE = lookup.findStatic(Poll.class, "idle", voidType);
+            ARMED = lookup.findStatic(Poll.class, "armedCheck", voidType);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        armed = ALWAYS_ARMED;
+        SITE = new MutableCallSite(armed ? ARMED : IDLE);
+        POLL = SITE.dynamicInvoker();
+    }
 
     private Poll() {
     }
 
     /** Woven poll: throws {@code CancelledSignal} if this thread's intrusive run was cancelled. */
     public static void poll() {
-        if (pending != 0) {
-            ThreadState.pollSlow(false);
+        MethodHandle h = POLL;
+        if (h == null) {
+            return; // a poll woven into JDK code that runs while this class is being initialized
+        }
+        try {
+            h.invokeExact();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t); // the targets throw nothing checked
         }
     }
 
@@ -29,14 +97,144 @@ public final class Poll {
         }
     }
 
-    static void addPending(int delta) {
-        synchronized (COUNT_LOCK) {
-            pending += delta;
+    /** The site's target while nothing is cancelled: compiled away entirely. */
+    private static void idle() {
+    }
+
+    /** The site's target while armed: a shared, read-mostly array; only cancelled threads go on. */
+    private static void armedCheck() {
+        Thread[] cancelled = cancelledThreads;
+        if (cancelled.length != 0) {
+            checkCurrentThread(cancelled);
         }
     }
 
-    /** For tests and diagnostics. */
+    private static void checkCurrentThread(Thread[] cancelled) {
+        Thread me = Thread.currentThread();
+        for (Thread t : cancelled) {
+            if (t == me) {
+                ThreadState.pollSlow(false);
+                return;
+            }
+        }
+    }
+
+    /**
+     * A scope of {@code state}'s thread became cancelled while entered (or was entered cancelled).
+     * For an intrusive scope this arms the poll before the caller interrupts the thread, so a thread
+     * woken from {@code sleep}/{@code wait}/{@code park} meets an armed poll.
+     */
+    static void scopeCancelled(ThreadState state, boolean intrusive) {
+        synchronized (LOCK) {
+            pending++;
+            if (intrusive && state.cancelledIntrusiveScopes++ == 0) {
+                Thread[] old = cancelledThreads;
+                Thread[] grown = Arrays.copyOf(old, old.length + 1);
+                grown[old.length] = state.thread;
+                cancelledThreads = grown;
+                arm();
+            }
+        }
+    }
+
+    /** A cancelled scope of {@code state}'s thread was exited. */
+    static void scopeCleared(ThreadState state, boolean intrusive) {
+        synchronized (LOCK) {
+            pending--;
+            if (intrusive && --state.cancelledIntrusiveScopes == 0) {
+                cancelledThreads = without(cancelledThreads, state.thread);
+                if (cancelledThreads.length == 0) {
+                    quietSinceNanos = System.nanoTime();
+                    LOCK.notifyAll();
+                }
+            }
+        }
+    }
+
+    private static Thread[] without(Thread[] threads, Thread thread) {
+        if (threads.length == 1) {
+            return NONE;
+        }
+        Thread[] shrunk = new Thread[threads.length - 1];
+        int n = 0;
+        boolean removed = false;
+        for (Thread t : threads) {
+            if (t == thread && !removed) {
+                removed = true;
+            } else {
+                shrunk[n++] = t;
+            }
+        }
+        return shrunk;
+    }
+
+    // Holds LOCK. Re-arming soon after a disarm doubles the quiet period (frequent cancellation
+    // then stays armed instead of deoptimizing on every cancel); a long calm resets it.
+    private static void arm() {
+        if (armed) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (flips > 0 && now - lastDisarmNanos < 10 * quietNanos) {
+            quietNanos = Math.min(MAX_QUIET_NANOS, quietNanos * 2);
+        } else {
+            quietNanos = BASE_QUIET_NANOS;
+        }
+        retarget(ARMED);
+        armed = true;
+        if (disarmer == null) {
+            disarmer = new Thread(Poll::disarmWhenQuiet, "usethread-poll-disarm");
+            disarmer.setDaemon(true);
+            disarmer.start();
+        }
+        LOCK.notifyAll();
+    }
+
+    private static void retarget(MethodHandle target) {
+        SITE.setTarget(target); // deoptimizes compiled code that inlined the old target
+        MutableCallSite.syncAll(new MutableCallSite[] {SITE});
+        flips++;
+    }
+
+    private static void disarmWhenQuiet() {
+        synchronized (LOCK) {
+            while (true) {
+                try {
+                    if (!armed || cancelledThreads.length != 0) {
+                        LOCK.wait();
+                        continue;
+                    }
+                    long waited = System.nanoTime() - quietSinceNanos;
+                    if (waited < quietNanos) {
+                        TimeUnit.NANOSECONDS.timedWait(LOCK, quietNanos - waited);
+                        continue;
+                    }
+                    retarget(IDLE);
+                    armed = false;
+                    lastDisarmNanos = System.nanoTime();
+                } catch (InterruptedException e) {
+                    // a daemon that nobody stops: keep serving
+                }
+            }
+        }
+    }
+
+    /** For tests and diagnostics: cancelled scopes in flight. */
     public static int pendingCount() {
         return pending;
+    }
+
+    /** For tests and diagnostics: whether woven polls currently check for cancellation. */
+    public static boolean isArmed() {
+        synchronized (LOCK) {
+            return armed;
+        }
+    }
+
+    /** For tests and diagnostics: how often the poll site changed target (each one deoptimizes). */
+    public static long targetChanges() {
+        synchronized (LOCK) {
+            return flips;
+        }
     }
 }

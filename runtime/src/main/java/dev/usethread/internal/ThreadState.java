@@ -9,6 +9,8 @@ final class ThreadState {
     CancelScope top;
     /** Nesting depth of shielded regions; written only by the owning thread. */
     volatile int shieldDepth;
+    /** Entered intrusive scopes whose cancellation was requested; guarded by Poll's lock. */
+    int cancelledIntrusiveScopes;
     /** An interrupt that arrived inside a shielded region, delivered when the region ends. */
     private boolean deferredInterrupt;
     /** Guards against polls re-entering from code the slow path calls (woven JDK classes). */
