@@ -37,7 +37,8 @@ public final class Poll {
     static final boolean ALWAYS_ARMED = "flag".equals(System.getProperty("usethread.poll"));
     private static final long BASE_QUIET_NANOS =
             TimeUnit.MILLISECONDS.toNanos(Long.getLong("usethread.poll.quietMillis", 1000L));
-    private static final long MAX_QUIET_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final long MAX_QUIET_NANOS =
+            TimeUnit.MILLISECONDS.toNanos(Long.getLong("usethread.poll.maxQuietMillis", 30_000L));
 
     private static final MutableCallSite SITE;
     private static final MethodHandle IDLE;
@@ -176,7 +177,7 @@ public final class Poll {
         }
         long now = System.nanoTime();
         if (flips > 0 && now - lastDisarmNanos < 10 * quietNanos) {
-            quietNanos = Math.min(MAX_QUIET_NANOS, quietNanos * 2);
+            quietNanos = Math.max(BASE_QUIET_NANOS, Math.min(MAX_QUIET_NANOS, quietNanos * 2));
         } else {
             quietNanos = BASE_QUIET_NANOS;
         }

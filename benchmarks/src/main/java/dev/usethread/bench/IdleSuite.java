@@ -1,0 +1,165 @@
+package dev.usethread.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs the {@link Idle} suite side by side in one run and prints the ratios as markdown:
+ * <ul>
+ *   <li>{@code name_handWoven} vs {@code name}, same JVM flags (polls placed by hand);
+ *   <li>with {@code --agent JAR}: {@code name} and {@code lib_*} in forks with {@code -javaagent}
+ *       vs the same benchmarks in forks without it;
+ *   <li>{@code name_handWoven} with {@code -Dusethread.poll=flag} (the always-checking design) vs
+ *       {@code name}, to show what the folded design saves.
+ * </ul>
+ * Arguments: {@code [--smoke] [--jvm PATH] [--agent JAR] [--label TEXT] [--forks N] [-- extra JVM args]}.
+ */
+public final class IdleSuite {
+    private static final String[] KERNELS = {
+        "intSum", "longLoop", "vectorAdd", "nestedMatMul", "recursiveFib", "virtualCalls", "listWalk"};
+    private static final String[] LIBS = {
+        "lib_regex", "lib_jacksonParse", "lib_rhinoScript", "lib_guavaMultiset", "lib_commonsMathFft"};
+
+    public static void main(String[] args) throws Exception {
+        boolean smoke = false;
+        String jvm = null;
+        String agent = null;
+        String label = "";
+        int forks = 2;
+        List<String> jvmArgs = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--smoke" -> smoke = true;
+                case "--jvm" -> jvm = args[++i];
+                case "--agent" -> agent = args[++i];
+                case "--label" -> label = args[++i];
+                case "--forks" -> forks = Integer.parseInt(args[++i]);
+                case "--" -> {
+                    jvmArgs.addAll(List.of(args).subList(i + 1, args.length));
+                    i = args.length;
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        String plainNames = String.join("|", KERNELS) + "|" + String.join("|", LIBS);
+        Map<String, RunResult> plain = run(jvm, jvmArgs, "(" + plainNames + "|" + joinSuffix("_handWoven") + ")", smoke, forks);
+        Map<String, RunResult> flag = run(jvm, with(jvmArgs, "-Dusethread.poll=flag"), "(" + joinSuffix("_handWoven") + ")", smoke, forks);
+        Map<String, RunResult> agentRuns = agent == null ? Map.of()
+                : run(jvm, with(jvmArgs, "-javaagent:" + agent), "(" + plainNames + ")", smoke, forks);
+
+        System.out.println();
+        System.out.println("| " + label + " | benchmark | plain ns/op | hand-woven (default poll) | ratio | hand-woven, `usethread.poll=flag` | ratio |"
+                + (agent == null ? "" : " agent-woven | ratio |"));
+        System.out.println("|---|---|---|---|---|---|---|" + (agent == null ? "" : "---|---|"));
+        double logSumHand = 0;
+        double logSumFlag = 0;
+        double logSumAgent = 0;
+        double worstHand = 0;
+        double worstFlag = 0;
+        double worstAgent = 0;
+        int agentCount = 0;
+        for (String k : KERNELS) {
+            RunResult p = plain.get(k);
+            RunResult h = plain.get(k + "_handWoven");
+            RunResult f = flag.get(k + "_handWoven");
+            double rh = score(h) / score(p);
+            double rf = score(f) / score(p);
+            logSumHand += Math.log(rh);
+            logSumFlag += Math.log(rf);
+            worstHand = Math.max(worstHand, rh);
+            worstFlag = Math.max(worstFlag, rf);
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| | %s | %s | %s | %.3f | %s | %.3f |",
+                    k, cell(p), cell(h), rh, cell(f), rf));
+            if (agent != null) {
+                double ra = score(agentRuns.get(k)) / score(p);
+                logSumAgent += Math.log(ra);
+                worstAgent = Math.max(worstAgent, ra);
+                agentCount++;
+                row.append(String.format(Locale.ROOT, " %s | %.3f |", cell(agentRuns.get(k)), ra));
+            }
+            System.out.println(row);
+        }
+        for (String l : LIBS) {
+            RunResult p = plain.get(l);
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| | %s | %s | (not woven by hand) | | | |", l, cell(p)));
+            if (agent != null) {
+                double ra = score(agentRuns.get(l)) / score(p);
+                logSumAgent += Math.log(ra);
+                worstAgent = Math.max(worstAgent, ra);
+                agentCount++;
+                row.append(String.format(Locale.ROOT, " %s | %.3f |", cell(agentRuns.get(l)), ra));
+            }
+            System.out.println(row);
+        }
+        int n = KERNELS.length;
+        System.out.printf(Locale.ROOT, "| | **geometric mean** | | | **%+.1f %%** | | **%+.1f %%** |%s%n",
+                pct(Math.exp(logSumHand / n)), pct(Math.exp(logSumFlag / n)),
+                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(Math.exp(logSumAgent / agentCount))));
+        System.out.printf(Locale.ROOT, "| | **worst** | | | **%+.1f %%** | | **%+.1f %%** |%s%n",
+                pct(worstHand), pct(worstFlag),
+                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(worstAgent)));
+    }
+
+    private static double pct(double ratio) {
+        return (ratio - 1) * 100;
+    }
+
+    private static String joinSuffix(String suffix) {
+        List<String> names = new ArrayList<>();
+        for (String k : KERNELS) {
+            names.add(k + suffix);
+        }
+        return String.join("|", names);
+    }
+
+    private static List<String> with(List<String> base, String extra) {
+        List<String> out = new ArrayList<>(base);
+        out.add(extra);
+        return out;
+    }
+
+    private static double score(RunResult r) {
+        return r.getPrimaryResult().getScore();
+    }
+
+    private static String cell(RunResult r) {
+        double err = r.getPrimaryResult().getScoreError();
+        return Double.isNaN(err)
+                ? String.format(Locale.ROOT, "%.1f", score(r))
+                : String.format(Locale.ROOT, "%.1f ± %.1f", score(r), err);
+    }
+
+    private static Map<String, RunResult> run(String jvm, List<String> jvmArgs, String names, boolean smoke, int forks)
+            throws Exception {
+        ChainedOptionsBuilder options = new OptionsBuilder()
+                .include(Idle.class.getName() + "\\." + names + "$")
+                .jvmArgsAppend(jvmArgs.toArray(new String[0]))
+                .shouldFailOnError(true);
+        if (jvm != null) {
+            options.jvm(jvm);
+        }
+        if (smoke) {
+            options.forks(1).warmupIterations(1).warmupTime(TimeValue.milliseconds(100))
+                    .measurementIterations(1).measurementTime(TimeValue.milliseconds(100));
+        } else {
+            options.forks(forks).warmupIterations(3).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(4).measurementTime(TimeValue.seconds(1));
+        }
+        Collection<RunResult> results = new Runner(options.build()).run();
+        Map<String, RunResult> byName = new LinkedHashMap<>();
+        for (RunResult r : results) {
+            String full = r.getParams().getBenchmark();
+            byName.put(full.substring(full.lastIndexOf('.') + 1), r);
+        }
+        return byName;
+    }
+}
