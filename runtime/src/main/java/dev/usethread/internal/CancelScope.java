@@ -127,6 +127,20 @@ public final class CancelScope implements CancelEvent {
         return cancelRequestedNanos;
     }
 
+    /** True if a scope that encloses this one (on its thread) was cancelled: its signal wins. */
+    public boolean enclosingScopeCancelled() {
+        CancelScope outer;
+        synchronized (lock) {
+            outer = parent;
+        }
+        for (CancelScope s = outer; s != null; s = s.parent) {
+            if (s.isSet()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True while the thread is inside this scope. */
     public boolean isActive() {
         synchronized (lock) {
