@@ -1,6 +1,7 @@
 package dev.usethread;
 
 import dev.usethread.internal.CancelScope;
+import dev.usethread.internal.Events;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledFuture;
@@ -48,6 +49,7 @@ final class Deadlines {
             return body.run();
         } catch (Throwable t) {
             if (scope.isSet() && !scope.enclosingScopeCancelled()) {
+                Events.cancelled("deadline", "deadline of " + timeout, scope.cancelRequestedNanos(), t);
                 // Ours: the signal itself, or what the body made of our interrupt.
                 TimeoutException timeoutException = new TimeoutException("deadline of " + timeout
                         + " passed; the body was stopped at " + stoppedAt(t));
