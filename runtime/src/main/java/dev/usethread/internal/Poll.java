@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.MutableCallSite;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -14,9 +13,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Design (numbers in BENCHMARKS.md): {@code poll()} calls a {@code static final} invoker of a
  * {@link MutableCallSite}. While no intrusive cancellation is in flight the site's target is an
  * empty method, which C2 inlines and folds away, so compiled woven code is the same machine code as
- * unwoven code (vectorization included). A cancellation <em>arms</em> the site: its target becomes a
- * check of a copy-on-write array of cancelled threads (a shared read-mostly line, so bystander
- * threads never take the slow path). Changing the target deoptimizes the compiled code that inlined
+ * unwoven code (vectorization included). A cancellation <em>arms</em> the site: polls then test
+ * the current thread's bit in a read-mostly mask of cancelled threads, so bystander threads do not
+ * take the slow path. Changing the target deoptimizes the compiled code that inlined
  * the old one, which is what lets a hot compiled loop notice. The site is disarmed only after a quiet
  * period with nothing cancelled (hysteresis), so frequent cancellation costs one array check per
  * poll instead of a deoptimization per cancel.
@@ -30,7 +29,6 @@ import java.util.concurrent.TimeUnit;
  * JDK code: it links only to JDK classes and never calls back into woven code on its fast path.
  */
 public final class Poll {
-    private static final Thread[] NONE = new Thread[0];
     private static final Object LOCK = new Object();
 
     /** True when the site stays armed for ever ({@code -Dusethread.poll=flag}). */
@@ -44,12 +42,19 @@ public final class Poll {
     private static final MethodHandle IDLE;
     private static final MethodHandle ARMED;
 
-    /** Threads inside an intrusive scope whose cancellation was requested. Copy-on-write. */
-    private static volatile Thread[] cancelledThreads = NONE;
+    /**
+     * Bit {@code id % 64} is set while a thread with that id is inside an intrusive scope whose
+     * cancellation was requested. One read-mostly word: a bystander's check is a load, a shift and a
+     * test, whatever number of threads are cancelled; a collision only costs a slow-path look-up.
+     */
+    private static volatile long cancelledMask;
+    /** Cancelled threads per mask bit; guarded by LOCK. */
+    private static final int[] THREADS_PER_BIT = new int[64];
     /** Number of entered, not yet exited scopes (intrusive or not) whose cancellation was requested. */
     private static volatile int pending;
 
     // Guarded by LOCK:
+    private static int cancelledThreads;
     private static boolean armed;
     private static long quietSinceNanos;
     private static long lastDisarmNanos;
@@ -94,22 +99,18 @@ public final class Poll {
     private static void idle() {
     }
 
-    /** The site's target while armed: a shared, read-mostly array; only cancelled threads go on. */
+    /** The check while armed: a shared, read-mostly word; only (probably) cancelled threads go on. */
+    @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
     private static void armedCheck() {
-        Thread[] cancelled = cancelledThreads;
-        if (cancelled.length != 0) {
-            checkCurrentThread(cancelled);
+        long mask = cancelledMask;
+        if (mask != 0 && (mask & (1L << Thread.currentThread().getId())) != 0) {
+            ThreadState.pollSlow(false);
         }
     }
 
-    private static void checkCurrentThread(Thread[] cancelled) {
-        Thread me = Thread.currentThread();
-        for (Thread t : cancelled) {
-            if (t == me) {
-                ThreadState.pollSlow(false);
-                return;
-            }
-        }
+    @SuppressWarnings("deprecation")
+    private static int bitOf(Thread thread) {
+        return (int) (thread.getId() & 63);
     }
 
     /**
@@ -121,10 +122,11 @@ public final class Poll {
         synchronized (LOCK) {
             pending++;
             if (intrusive && state.cancelledIntrusiveScopes++ == 0) {
-                Thread[] old = cancelledThreads;
-                Thread[] grown = Arrays.copyOf(old, old.length + 1);
-                grown[old.length] = state.thread;
-                cancelledThreads = grown;
+                int bit = bitOf(state.thread);
+                if (THREADS_PER_BIT[bit]++ == 0) {
+                    cancelledMask |= 1L << bit;
+                }
+                cancelledThreads++;
                 arm();
             }
         }
@@ -135,30 +137,16 @@ public final class Poll {
         synchronized (LOCK) {
             pending--;
             if (intrusive && --state.cancelledIntrusiveScopes == 0) {
-                cancelledThreads = without(cancelledThreads, state.thread);
-                if (cancelledThreads.length == 0) {
+                int bit = bitOf(state.thread);
+                if (--THREADS_PER_BIT[bit] == 0) {
+                    cancelledMask &= ~(1L << bit);
+                }
+                if (--cancelledThreads == 0) {
                     quietSinceNanos = System.nanoTime();
                     LOCK.notifyAll();
                 }
             }
         }
-    }
-
-    private static Thread[] without(Thread[] threads, Thread thread) {
-        if (threads.length == 1) {
-            return NONE;
-        }
-        Thread[] shrunk = new Thread[threads.length - 1];
-        int n = 0;
-        boolean removed = false;
-        for (Thread t : threads) {
-            if (t == thread && !removed) {
-                removed = true;
-            } else {
-                shrunk[n++] = t;
-            }
-        }
-        return shrunk;
     }
 
     // Holds LOCK. Re-arming soon after a disarm doubles the quiet period (frequent cancellation
@@ -193,7 +181,7 @@ public final class Poll {
         synchronized (LOCK) {
             while (true) {
                 try {
-                    if (!armed || cancelledThreads.length != 0) {
+                    if (!armed || cancelledThreads != 0) {
                         LOCK.wait();
                         continue;
                     }

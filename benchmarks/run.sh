@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Measures every figure of BENCHMARKS.md and writes them there (between the results markers).
+#
+#   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 20 minutes)
+#   benchmarks/run.sh --smoke    every benchmark very briefly, asserts nothing about times (CI)
+#
+# Environment: JDK17, JDK25 (JDK homes), AGENT (agent jar; default agent/target/usethread-agent.jar,
+# used when present), OUT (results file; default benchmarks/target/results.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+SMOKE=false
+[[ "${1:-}" == "--smoke" ]] && SMOKE=true
+
+JDK17=${JDK17:-/usr/lib/jvm/java-17-openjdk-amd64}
+JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
+AGENT=${AGENT:-$ROOT/agent/target/usethread-agent.jar}
+OUT=${OUT:-$ROOT/benchmarks/target/results.md}
+HOST_JAVA="$JDK17/bin/java"
+
+if [[ ! -f benchmarks/target/benchmarks.jar || "${SKIP_BUILD:-}" != "1" ]]; then
+  mvn -B -q -o package -pl runtime,benchmarks -am -DskipTests 2>/dev/null \
+    || mvn -B -q package -pl runtime,benchmarks -am -DskipTests
+fi
+JAR=$ROOT/benchmarks/target/benchmarks.jar
+[[ -f "$AGENT" ]] || AGENT=""
+
+if $SMOKE; then
+  JDKS="17 25"; GCS="G1"; FORKS=1
+  LAT_TRIALS=3; WARM_RUNS=1; WARM_ROUNDS=200; START_RUNS=1; PHASE_MS=200
+else
+  JDKS="17 25"; GCS="G1 Parallel"; FORKS=1
+  LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=5; PHASE_MS=1000
+fi
+jdk_home() { if [[ "$1" == 17 ]]; then echo "$JDK17"; else echo "$JDK25"; fi; }
+
+mkdir -p "$(dirname "$OUT")"
+: > "$OUT"
+say() { echo "$@" | tee -a "$OUT"; }
+log() { echo "[run.sh $(date -u +%H:%M:%S)] $*" >&2; }
+
+# Median of the numbers on stdin.
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
+# Wall-clock milliseconds of one command.
+wall_ms() { local s e; s=$(date +%s%N); "$@" > /dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+
+say "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /proc/cpuinfo),"
+say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); agent jar: ${AGENT:-none (hand-woven kernels only)}; smoke: $SMOKE"
+for v in $JDKS; do say "JDK $v: $("$(jdk_home "$v")/bin/java" -version 2>&1 | head -2 | tail -1)"; done
+say ""
+
+# 1. Idle overhead (JMH).
+say "### Idle overhead (JMH, ns/op, mean ± 99.9 % error)"
+for v in $JDKS; do
+  for gc in G1; do
+    log "idle JDK $v $gc"
+    args=(--jvm "$(jdk_home "$v")/bin/java" --label "JDK $v $gc" --forks "$FORKS")
+    $SMOKE && args+=(--smoke)
+    [[ -n "$AGENT" ]] && args+=(--agent "$AGENT")
+    "$HOST_JAVA" -cp "$JAR" dev.usethread.bench.IdleSuite "${args[@]}" -- "-XX:+Use${gc}GC" \
+      > "$ROOT/benchmarks/target/idle-$v-$gc.log" 2>&1
+    sed -n '/^| JDK/,$p' "$ROOT/benchmarks/target/idle-$v-$gc.log" | tee -a "$OUT"
+    say ""
+  done
+done
+
+# 2. Warm-up: a ~1 s workload from JVM start, whole-JVM wall time, median of WARM_RUNS alternating runs.
+say "### Warm-up (whole JVM, ms, median of $WARM_RUNS)"
+say "| JDK | GC | plain | hand-woven | overhead |$([[ -n "$AGENT" ]] && echo " agent-woven | overhead |")"
+say "|---|---|---|---|---|$([[ -n "$AGENT" ]] && echo "---|---|")"
+for v in $JDKS; do
+  for gc in $GCS; do
+    log "warm-up JDK $v $gc"
+    java="$(jdk_home "$v")/bin/java"
+    p=(); h=(); a=()
+    for ((i = 0; i < WARM_RUNS; i++)); do
+      p+=("$(wall_ms "$java" "-XX:+Use${gc}GC" -cp "$JAR" dev.usethread.bench.Warmup plain "$WARM_ROUNDS")")
+      h+=("$(wall_ms "$java" "-XX:+Use${gc}GC" -cp "$JAR" dev.usethread.bench.Warmup handWoven "$WARM_ROUNDS")")
+      [[ -n "$AGENT" ]] && a+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT" -cp "$JAR" dev.usethread.bench.Warmup plain "$WARM_ROUNDS")")
+    done
+    pm=$(printf '%s\n' "${p[@]}" | median); hm=$(printf '%s\n' "${h[@]}" | median)
+    row="| $v | $gc | $pm | $hm | $(awk -v a="$hm" -v b="$pm" 'BEGIN {printf "%+.1f %%", (a / b - 1) * 100}') |"
+    if [[ -n "$AGENT" ]]; then
+      am=$(printf '%s\n' "${a[@]}" | median)
+      row+=" $am | $(awk -v a="$am" -v b="$pm" 'BEGIN {printf "%+.1f %%", (a / b - 1) * 100}') |"
+    fi
+    say "$row"
+  done
+done
+say ""
+
+# 3. Cancel latency.
+say "### Cancel latency (µs from cancel() to the signal caught at the top of the job)"
+say "| JDK, GC, options | poll site | thread | blocked in | n | p50 | p99 | max |"
+say "|---|---|---|---|---|---|---|---|"
+QUIET="-Dusethread.poll.quietMillis=5 -Dusethread.poll.maxQuietMillis=5"
+for v in $JDKS; do
+  for gc in $GCS; do
+    variants=("default")
+    [[ "$gc" == Parallel ]] && ! $SMOKE && variants+=("-XX:+UseCountedLoopSafepoints -XX:LoopStripMiningIter=1000" "-Dusethread.poll=flag")
+    for opts in "${variants[@]}"; do
+      log "latency JDK $v $gc $opts"
+      extra=(); [[ "$opts" != default ]] && read -r -a extra <<< "$opts"
+      # shellcheck disable=SC2086
+      "$(jdk_home "$v")/bin/java" "-XX:+Use${gc}GC" $QUIET "${extra[@]}" -cp "$JAR" \
+        dev.usethread.bench.CancelLatency "$LAT_TRIALS" 10000000 "$v $gc $opts" | tee -a "$OUT"
+    done
+  done
+done
+say ""
+
+# 4. Agent start-up: an application that loads ~3,000 classes, with and without -javaagent.
+say "### Agent start-up (whole JVM, ms, median of $START_RUNS, app loads 3,000 classes)"
+if [[ -z "$AGENT" ]]; then
+  say "Not measured: no agent jar (build the agent module first)."
+  for v in $JDKS; do "$(jdk_home "$v")/bin/java" -cp "$JAR" dev.usethread.bench.StartupApp > /dev/null; done
+else
+  say "| JDK | GC | without agent | with agent | added |"
+  say "|---|---|---|---|---|"
+  for v in $JDKS; do
+    for gc in $GCS; do
+      log "start-up JDK $v $gc"
+      java="$(jdk_home "$v")/bin/java"; w=(); g=()
+      for ((i = 0; i < START_RUNS; i++)); do
+        w+=("$(wall_ms "$java" "-XX:+Use${gc}GC" -cp "$JAR" dev.usethread.bench.StartupApp)")
+        g+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT" -cp "$JAR" dev.usethread.bench.StartupApp)")
+      done
+      wm=$(printf '%s\n' "${w[@]}" | median); gm=$(printf '%s\n' "${g[@]}" | median)
+      say "| $v | $gc | $wm | $gm | $((gm - wm)) ms |"
+    done
+  done
+fi
+say ""
+
+# 5. Frequent cancellation: bystander throughput while another thread is cancelled 1,000 times/s.
+say "### Frequent cancellation (bystander ops/s; 1,000 cancels/s on another thread)"
+say "| JDK, GC | bystander kernel | cancels/s | ops/s without | ops/s with cancels | ratio | just after (armed) | site flips |"
+say "|---|---|---|---|---|---|---|---|"
+for v in $JDKS; do
+  for gc in $GCS; do
+    for k in intSum longLoop vectorAdd recursiveFib listWalk; do
+      log "frequent JDK $v $gc $k"
+      "$(jdk_home "$v")/bin/java" "-XX:+Use${gc}GC" -Dusethread.poll.maxQuietMillis=1000 -cp "$JAR" dev.usethread.bench.FrequentCancel "$k" "$PHASE_MS" "$v $gc" | tee -a "$OUT"
+    done
+  done
+done
+say ""
+log "results in $OUT"
+
+if ! $SMOKE && [[ "${UPDATE_DOC:-1}" == 1 ]]; then
+  # Splice the results into BENCHMARKS.md between the markers.
+  python3 - "$ROOT/BENCHMARKS.md" "$OUT" <<'PY'
+import sys
+doc, res = sys.argv[1], sys.argv[2]
+text = open(doc).read()
+begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(doc, "w").write(head + begin + "\n" + open(res).read() + end + tail)
+PY
+  log "BENCHMARKS.md updated"
+fi
