@@ -20,6 +20,7 @@ final class PollTransformer implements ClassFileTransformer {
     final AtomicLong classesWoven = new AtomicLong();
     final AtomicLong pollsWoven = new AtomicLong();
     final AtomicLong classesWithoutPolls = new AtomicLong();
+    final AtomicLong weaveNanos = new AtomicLong();
     private final Map<String, String> skipped = new ConcurrentHashMap<>();
 
     PollTransformer(AgentConfig config) {
@@ -33,7 +34,9 @@ final class PollTransformer implements ClassFileTransformer {
             return null;
         }
         try {
+            long t0 = System.nanoTime();
             Weaver.Outcome outcome = Weaver.weave(classfileBuffer);
+            weaveNanos.addAndGet(System.nanoTime() - t0);
             if (outcome.skipReason() != null) {
                 skip(className, outcome.skipReason());
                 return null;
@@ -103,7 +106,8 @@ final class PollTransformer implements ClassFileTransformer {
         StringBuilder s = new StringBuilder();
         s.append("[usethread-agent] summary: ").append(classesWoven.get()).append(" classes woven with ")
                 .append(pollsWoven.get()).append(" polls, ").append(classesWithoutPolls.get())
-                .append(" in scope without code to poll, ").append(skipped.size()).append(" left unwoven");
+                .append(" in scope without code to poll, ").append(skipped.size()).append(" left unwoven; weaving took ")
+                .append(weaveNanos.get() / 1_000_000).append(" ms");
         for (Map.Entry<String, String> e : new TreeMap<>(skipped).entrySet()) {
             s.append("\n[usethread-agent]   ").append(e.getKey().replace('/', '.')).append(": ").append(e.getValue());
         }

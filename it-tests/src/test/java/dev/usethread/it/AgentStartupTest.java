@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +31,15 @@ class AgentStartupTest {
         assertThat(out.get("INSTALLED")).as(out.toString()).isEqualTo("true");
         // LateJob was loaded and run before the attach: its retransformed code is what polls.
         ScenarioTest.assertStandardRun(out, "dev\\.usethread\\.it\\.late\\.LateJob\\.spin");
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void installsFromJavaToolOptions(int feature, String jdk) throws Exception {
+        ChildJvm.Outcome out = ChildJvm.run(Map.of("JAVA_TOOL_OPTIONS", "-javaagent:" + ChildJvm.agentJar()), jdk,
+                List.of("-cp", ChildJvm.classpath()), PKG + "EndlessLoop");
+        ScenarioTest.assertStandardRun(out, "dev\\.usethread\\.it\\.scenarios\\.EndlessLoop\\.spin");
+        assertThat(out.stderr).contains("Picked up JAVA_TOOL_OPTIONS");
     }
 
     @ParameterizedTest(name = "JDK {0}")

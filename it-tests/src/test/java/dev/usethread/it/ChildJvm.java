@@ -94,6 +94,11 @@ final class ChildJvm {
 
     static Outcome run(String javaHome, List<String> jvmArgs, String mainClass, String... args)
             throws IOException, InterruptedException {
+        return run(Map.of(), javaHome, jvmArgs, mainClass, args);
+    }
+
+    static Outcome run(Map<String, String> env, String javaHome, List<String> jvmArgs, String mainClass,
+            String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(javaHome, "bin", "java").toString());
         cmd.addAll(jvmArgs);
@@ -102,6 +107,8 @@ final class ChildJvm {
         }
         cmd.addAll(Arrays.asList(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().putAll(env);
         File err = File.createTempFile("usethread-child", ".err");
         pb.redirectError(err);
         Process p = pb.start();
