@@ -42,12 +42,14 @@ class AgentStartupTest {
         assertThat(out.stderr).contains("Picked up JAVA_TOOL_OPTIONS");
     }
 
+    /** Virtual threads exist from JDK 21: JDK 25 only. */
+    static Stream<Arguments> jdksWithVirtualThreads() {
+        return jdks().filter(a -> (Integer) a.get()[0] >= 21);
+    }
+
     @ParameterizedTest(name = "JDK {0}")
-    @MethodSource("jdks")
+    @MethodSource("jdksWithVirtualThreads")
     void cancelsOnAVirtualThread(int feature, String jdk) throws Exception {
-        if (feature < 21) {
-            return; // no virtual threads before JDK 21; the JDK 25 run covers this
-        }
         ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent(null), PKG + "VirtualThreadLoop");
         ScenarioTest.assertStandardRun(out, "dev\\.usethread\\.it\\.scenarios\\.EndlessLoop\\.spin");
         assertThat(out.get("JOB_THREAD_VIRTUAL")).as(out.toString()).isEqualTo("true");
@@ -73,6 +75,17 @@ class AgentStartupTest {
         out = ChildJvm.run(jdk, jvm, PKG + "Hello");
         assertThat(out.exitCode).as(out.toString()).isZero();
         assertThat(dump.resolve("dev/usethread/it/scenarios/Hello.class")).isRegularFile();
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void aClassThatCannotBeWovenIsLeftAloneAndReportedOnce(int feature, String jdk) throws Exception {
+        ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent(null), PKG + "Unweavable");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.lines).as(out.toString()).containsExactly("REJECTED_BY_JVM", "REJECTED_BY_JVM", "OK");
+        String line = "[usethread-agent] left unwoven: dev.usethread.it.scenarios.Unweavable$Victim: "
+                + "cannot read class file: Unsupported class file major version 99";
+        assertThat(out.stderr.lines().filter(l -> l.equals(line))).as(out.toString()).hasSize(1);
     }
 
     static Stream<Arguments> badOptions() {
