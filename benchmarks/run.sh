@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures every figure of BENCHMARKS.md and writes them there (between the results markers).
 #
-#   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 20 minutes)
+#   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 35 minutes)
 #   benchmarks/run.sh --smoke    every benchmark very briefly, asserts nothing about times (CI)
+#   SECTIONS="idle latency" benchmarks/run.sh   re-measure some sections (idle warmup latency
+#                                startup frequent); the others keep their last results
 #
 # Environment: JDK17, JDK25 (JDK homes), AGENT (agent jar; default agent/target/usethread-agent.jar,
 # used when present), OUT (results file; default benchmarks/target/results.md).
@@ -35,9 +37,21 @@ else
 fi
 jdk_home() { if [[ "$1" == 17 ]]; then echo "$JDK17"; else echo "$JDK25"; fi; }
 
-mkdir -p "$(dirname "$OUT")"
-: > "$OUT"
-say() { echo "$@" | tee -a "$OUT"; }
+SECTIONS=${SECTIONS:-idle warmup latency startup frequent}
+RESULTS=$ROOT/benchmarks/target/results
+$SMOKE && RESULTS=$ROOT/benchmarks/target/smoke-results
+mkdir -p "$RESULTS" "$(dirname "$OUT")"
+SECTION_OUT=$RESULTS/header.md
+: > "$SECTION_OUT"
+say() { echo "$@" | tee -a "$SECTION_OUT"; }
+# Starts the results file of one section; returns false when the section is not to be run.
+section() {
+  [[ " $SECTIONS " == *" $1 "* ]] || return 1
+  SECTION_OUT=$RESULTS/$2.md
+  : > "$SECTION_OUT"
+  say "Measured $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)."
+  say ""
+}
 log() { echo "[run.sh $(date -u +%H:%M:%S)] $*" >&2; }
 
 # Median of the numbers on stdin.
@@ -51,7 +65,8 @@ for v in $JDKS; do say "JDK $v: $("$(jdk_home "$v")/bin/java" -version 2>&1 | he
 say ""
 
 # 1. Idle overhead (JMH).
-say "### Idle overhead (JMH, ns/op, mean ± 99.9 % error)"
+if section idle 1-idle; then
+say "### Idle overhead (JMH, ns/op; ratios of the best iterations)"
 for v in $JDKS; do
   for gc in G1; do
     log "idle JDK $v $gc"
@@ -60,12 +75,14 @@ for v in $JDKS; do
     [[ -n "$AGENT" ]] && args+=(--agent "$AGENT")
     "$HOST_JAVA" -cp "$JAR" dev.usethread.bench.IdleSuite "${args[@]}" -- "-XX:+Use${gc}GC" \
       > "$ROOT/benchmarks/target/idle-$v-$gc.log" 2>&1
-    sed -n '/^| JDK/,$p' "$ROOT/benchmarks/target/idle-$v-$gc.log" | tee -a "$OUT"
+    sed -n '/^| JDK/,$p' "$ROOT/benchmarks/target/idle-$v-$gc.log" | tee -a "$SECTION_OUT"
     say ""
   done
 done
+fi
 
 # 2. Warm-up: a ~1 s workload from JVM start, whole-JVM wall time, median of WARM_RUNS alternating runs.
+if section warmup 2-warmup; then
 say "### Warm-up (whole JVM, ms, median of $WARM_RUNS)"
 say "| JDK | GC | plain | hand-woven | overhead |$([[ -n "$AGENT" ]] && echo " agent-woven | overhead |")"
 say "|---|---|---|---|---|$([[ -n "$AGENT" ]] && echo "---|---|")"
@@ -89,8 +106,10 @@ for v in $JDKS; do
   done
 done
 say ""
+fi
 
 # 3. Cancel latency.
+if section latency 3-latency; then
 say "### Cancel latency (µs from cancel() to the signal caught at the top of the job)"
 say "| JDK, GC, options | poll site | thread | blocked in | n | p50 | p99 | max |"
 say "|---|---|---|---|---|---|---|---|"
@@ -104,13 +123,15 @@ for v in $JDKS; do
       extra=(); [[ "$opts" != default ]] && read -r -a extra <<< "$opts"
       # shellcheck disable=SC2086
       "$(jdk_home "$v")/bin/java" "-XX:+Use${gc}GC" $QUIET "${extra[@]}" -cp "$JAR" \
-        dev.usethread.bench.CancelLatency "$LAT_TRIALS" 10000000 "$v $gc $opts" | tee -a "$OUT"
+        dev.usethread.bench.CancelLatency "$LAT_TRIALS" 10000000 "$v $gc $opts" | tee -a "$SECTION_OUT"
     done
   done
 done
 say ""
+fi
 
 # 4. Agent start-up: an application that loads ~3,000 classes, with and without -javaagent.
+if section startup 4-startup; then
 say "### Agent start-up (whole JVM, ms, median of $START_RUNS, app loads 3,000 classes)"
 if [[ -z "$AGENT" ]]; then
   say "Not measured: no agent jar (build the agent module first)."
@@ -132,8 +153,10 @@ else
   done
 fi
 say ""
+fi
 
 # 5. Frequent cancellation: bystander throughput while another thread is cancelled 1,000 times/s.
+if section frequent 5-frequent; then
 say "### Frequent cancellation (bystander ops/s; 1,000 cancels/s on another thread)"
 say "| JDK, GC | bystander kernel | cancels/s | ops/s without | ops/s with cancels | ratio | just after (armed) | site flips |"
 say "|---|---|---|---|---|---|---|---|"
@@ -141,11 +164,14 @@ for v in $JDKS; do
   for gc in $GCS; do
     for k in intSum longLoop vectorAdd recursiveFib listWalk; do
       log "frequent JDK $v $gc $k"
-      "$(jdk_home "$v")/bin/java" "-XX:+Use${gc}GC" -Dusethread.poll.maxQuietMillis=1000 -cp "$JAR" dev.usethread.bench.FrequentCancel "$k" "$PHASE_MS" "$v $gc" | tee -a "$OUT"
+      "$(jdk_home "$v")/bin/java" "-XX:+Use${gc}GC" -Dusethread.poll.maxQuietMillis=1000 -cp "$JAR" dev.usethread.bench.FrequentCancel "$k" "$PHASE_MS" "$v $gc" | tee -a "$SECTION_OUT"
     done
   done
 done
 say ""
+fi
+
+cat "$RESULTS"/header.md "$RESULTS"/[0-9]-*.md > "$OUT" 2>/dev/null || cat "$RESULTS"/header.md > "$OUT"
 log "results in $OUT"
 
 if ! $SMOKE && [[ "${UPDATE_DOC:-1}" == 1 ]]; then

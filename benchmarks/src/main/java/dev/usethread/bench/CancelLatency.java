@@ -28,7 +28,8 @@ public final class CancelLatency {
         int trials = args.length > 0 ? Integer.parseInt(args[0]) : 100;
         int inner = args.length > 1 ? Integer.parseInt(args[1]) : 10_000_000;
         String label = args.length > 2 ? args[2] : "";
-        for (String site : List.of("idle", "armed")) {
+        boolean alwaysArmed = Poll.isArmed(); // -Dusethread.poll=flag: there is no idle site
+        for (String site : alwaysArmed ? List.of("armed") : List.of("idle", "armed")) {
             Thread keeper = site.equals("armed") ? keepArmed() : null;
             for (boolean virtual : new boolean[] {false, true}) {
                 if (virtual && !Threads.virtualThreadsAvailable()) {
