@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,8 +33,15 @@ class ContainerCancellationTest {
     private static final double CANCEL_BOUND_MS = 20_000;
     private static final String NON_ROOT = "65534:65534";
 
+    private static final Path TIMES = Paths.get("target", "container-cancel-times.tsv");
+
     @BeforeAll
-    static void docker() {
+    static void forgetEarlierTimes() throws IOException {
+        Files.deleteIfExists(TIMES);
+    }
+
+    @BeforeEach
+    void docker() {
         DockerEnvironment.requireOrSkipWithoutDocker();
     }
 
@@ -116,9 +124,8 @@ class ContainerCancellationTest {
         String line = String.format(Locale.ROOT, "JDK %d\t%s\t%.3f ms\t%s%n", run.jdk(), scenario, millis, run.image());
         System.out.print("cancel() -> CANCELLED: " + line);
         try {
-            Path file = Paths.get("target", "container-cancel-times.tsv");
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.createDirectories(TIMES.getParent());
+            Files.writeString(TIMES, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             System.out.println("could not record the time: " + e);
         }

@@ -5,27 +5,67 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Assumptions;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.images.RemoteDockerImage;
+import org.testcontainers.utility.DockerImageName;
 
 /** Where the container tests get their Docker engine, images and agent jar from. */
 final class DockerEnvironment {
+    /** Per image name: "" once it is on the engine, else why it could not be had. */
+    private static final Map<String, String> IMAGE_PROBLEMS = new ConcurrentHashMap<>();
+
     private DockerEnvironment() {
     }
 
     /**
-     * Skips the calling test class when no Docker engine answers, or fails it when Docker is
-     * required ({@code -Dusethread.docker.required=true} or {@code USETHREAD_DOCKER_REQUIRED=true},
-     * as CI sets it): there a missing engine is a broken set-up, not a reason to skip.
+     * {@link #image(int)}, made present on the engine (pulled if needed) once per test run: an image
+     * that cannot be had fails every test that needs it at once, instead of each test waiting out
+     * its own pull timeout.
+     */
+    static String availableImage(int jdk) {
+        String image = image(jdk);
+        String problem = IMAGE_PROBLEMS.computeIfAbsent(image, name -> {
+            try {
+                new RemoteDockerImage(DockerImageName.parse(name)).get();
+                return "";
+            } catch (RuntimeException e) {
+                return e.toString();
+            }
+        });
+        if (!problem.isEmpty()) {
+            throw new IllegalStateException("JDK " + jdk + " image " + image + " is not on the Docker engine and could"
+                    + " not be pulled (" + problem + "); offline, build it with it-tests/containers/build-images.sh"
+                    + " and pass -Dusethread.image.jdk" + jdk + "=usethread/jdk" + jdk + ":trixie");
+        }
+        return image;
+    }
+
+    private static volatile Boolean dockerAvailable;
+
+    /**
+     * Skips the calling test when no Docker engine answers (saying why, once, on standard error),
+     * or fails it when Docker is required ({@code -Dusethread.docker.required=true} or
+     * {@code USETHREAD_DOCKER_REQUIRED=true}, as CI sets it): there a missing engine is a broken
+     * set-up, not a reason to skip.
      */
     static void requireOrSkipWithoutDocker() {
-        if (DockerClientFactory.instance().isDockerAvailable()) {
+        boolean firstCheck = dockerAvailable == null;
+        if (firstCheck) {
+            dockerAvailable = DockerClientFactory.instance().isDockerAvailable();
+        }
+        if (dockerAvailable) {
             return;
         }
         String reason = "no Docker engine answers, so the container tests (JDK 21/25 images) cannot run;"
                 + " start one, or see it-tests/containers/README.md";
         if (Boolean.parseBoolean(setting("usethread.docker.required", "USETHREAD_DOCKER_REQUIRED", "false"))) {
             fail(reason + " (Docker is required here: usethread.docker.required=true)");
+        }
+        if (firstCheck) {
+            System.err.println("[containers] SKIPPED: " + reason);
         }
         Assumptions.abort(reason);
     }

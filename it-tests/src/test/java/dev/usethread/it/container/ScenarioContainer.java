@@ -49,7 +49,7 @@ final class ScenarioContainer {
     }
 
     static ScenarioRun run(int jdk, String loop, String threadKind, Settings settings) {
-        String image = DockerEnvironment.image(jdk);
+        String image = DockerEnvironment.availableImage(jdk);
         List<String> classpath = new ArrayList<>();
         try (GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(image))) {
             container.withNetworkMode("none")
