@@ -52,7 +52,7 @@ setup() {
 run_tests() {
   log "container tests on $USETHREAD_IMAGE_JDK21 and $USETHREAD_IMAGE_JDK25"
   cd "$root"
-  mvn -B "$@" -pl it-tests -am verify \
+  mvn -B -Dstyle.color=never "$@" -pl it-tests -am verify \
     -Dgroups=containers -Dsurefire.failIfNoSpecifiedTests=false \
     -Dusethread.docker.required=true
   if [ -f it-tests/target/container-cancel-times.tsv ]; then
