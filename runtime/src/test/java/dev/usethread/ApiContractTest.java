@@ -189,7 +189,8 @@ class ApiContractTest {
     void jobsRunOnVirtualThreadsAndSleepIsCancelled() throws Exception {
         Method ofVirtual = Thread.class.getMethod("ofVirtual");
         Object builder = ofVirtual.invoke(null);
-        ThreadFactory virtual = (ThreadFactory) builder.getClass().getMethod("factory").invoke(builder);
+        ThreadFactory virtual = (ThreadFactory) Class.forName("java.lang.Thread$Builder").getMethod("factory")
+                .invoke(builder);
         AtomicInteger virtualRuns = new AtomicInteger();
         CountDownLatch entered = new CountDownLatch(1);
         UseThread<String> job = UseThread.options().threadFactory(virtual).useThread(() -> {
