@@ -41,6 +41,7 @@ public final class AgentMain {
             return;
         }
         preloadRuntime();
+        JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
         inst.addTransformer(transformer, true);
         AgentStatus.markInstalled();

@@ -2,6 +2,7 @@ package dev.usethread.agent;
 
 import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.weave.Weaver;
+import dev.usethread.internal.Events;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ final class PollTransformer implements ClassFileTransformer {
                 classesWithoutPolls.incrementAndGet();
                 return null;
             }
+            event(className, outcome.polls(), null);
             classesWoven.incrementAndGet();
             pollsWoven.addAndGet(outcome.polls());
             if (config.dump() != null) {
@@ -86,7 +88,20 @@ final class PollTransformer implements ClassFileTransformer {
                 || name.startsWith("com.sun.") || name.startsWith("jdk.jfr.");
     }
 
+    /** A JFR event per woven or skipped class (free unless a recording enables dev.usethread.Weave). */
+    private static void event(String className, int polls, String skippedBecause) {
+        if (!JfrWeaveEvents.ready) {
+            return;
+        }
+        try {
+            Events.woven(className.replace('/', '.'), polls, skippedBecause);
+        } catch (Throwable t) {
+            // observability must never cost a class its weaving
+        }
+    }
+
     private void skip(String className, String reason) {
+        event(className, 0, reason);
         if (skipped.putIfAbsent(className, reason) == null) {
             System.err.println("[usethread-agent] left unwoven: " + className.replace('/', '.') + ": " + reason);
         }

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -86,6 +88,26 @@ class AgentStartupTest {
         String line = "[usethread-agent] left unwoven: dev.usethread.it.scenarios.Unweavable$Victim: "
                 + "cannot read class file: Unsupported class file major version 99";
         assertThat(out.stderr.lines().filter(l -> l.equals(line))).as(out.toString()).hasSize(1);
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void everyWovenClassIsAJfrEvent(int feature, String jdk, @TempDir Path dir) throws Exception {
+        Path recording = dir.resolve("weave.jfr");
+        List<String> jvm = new ArrayList<>(List.of("-XX:StartFlightRecording=filename=" + recording));
+        jvm.addAll(ChildJvm.withAgent(null));
+        ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "Hello");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        List<RecordedEvent> weaves = new ArrayList<>();
+        for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
+            if (e.getEventType().getName().equals("dev.usethread.Weave")) {
+                weaves.add(e);
+            }
+        }
+        assertThat(weaves).as(out.toString()).anySatisfy(e -> {
+            assertThat(e.getString("className")).isEqualTo(PKG + "Hello");
+            assertThat(e.getInt("polls")).isEqualTo(2); // entries of main and of the constructor
+        });
     }
 
     static Stream<Arguments> badOptions() {
