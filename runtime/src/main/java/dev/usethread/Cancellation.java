@@ -3,7 +3,9 @@ package dev.usethread;
 import dev.usethread.internal.AgentStatus;
 import dev.usethread.internal.CancelScope;
 import dev.usethread.internal.Poll;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /** Static entry points for code that runs inside a cancellable run. */
@@ -59,5 +61,28 @@ public final class Cancellation {
      */
     public static boolean isIntrusive() {
         return AgentStatus.isInstalled();
+    }
+
+    /**
+     * Runs {@code body} on the current thread and stops it when {@code timeout} passes: intrusively
+     * with the agent (woven polls throw), cooperatively without it (checkpoints, interrupts), then
+     * throws a {@link TimeoutException} that says the deadline and where the body was stopped (the
+     * signal is its cause). Deadlines nest: an inner one cannot extend an outer one, whose
+     * expiry unwinds through the inner call to the outer one. If the body returns normally, even
+     * after the deadline, its value is returned. The thread's interrupt status caused by the
+     * deadline is cleared before this method returns or throws.
+     *
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     * @throws NullPointerException if {@code timeout} or {@code body} is null
+     */
+    public static <T, X extends Exception> T withTimeout(Duration timeout, Body<T, X> body)
+            throws TimeoutException, X {
+        return Deadlines.run(timeout, body);
+    }
+
+    /** A body for {@link #withTimeout}; its checked exception type is inferred from the lambda. */
+    @FunctionalInterface
+    public interface Body<T, X extends Exception> {
+        T run() throws X;
     }
 }

@@ -1,6 +1,7 @@
 package dev.usethread;
 
 import dev.usethread.internal.CancelScope;
+import dev.usethread.internal.Events;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -412,6 +413,7 @@ public final class UseThread<T> implements AutoCloseable {
             }
             if (run.cancelRequested) {
                 publish(ResultState.CANCELLED, snapshot.value(), snapshot.error());
+                Events.cancelled("job", name + " run " + run.id, run.scope.cancelRequestedNanos(), error);
             } else if (error != null) {
                 publish(ResultState.ERROR, snapshot.value(), error);
             } else {

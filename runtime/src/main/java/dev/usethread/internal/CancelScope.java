@@ -127,6 +127,20 @@ public final class CancelScope implements CancelEvent {
         return cancelRequestedNanos;
     }
 
+    /** True if a scope that encloses this one (on its thread) was cancelled: its signal wins. */
+    public boolean enclosingScopeCancelled() {
+        CancelScope outer;
+        synchronized (lock) {
+            outer = parent;
+        }
+        for (CancelScope s = outer; s != null; s = s.parent) {
+            if (s.isSet()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True while the thread is inside this scope. */
     public boolean isActive() {
         synchronized (lock) {
@@ -166,8 +180,18 @@ public final class CancelScope implements CancelEvent {
         runAction(action);
     }
 
+    /** A signal whose stack trace starts where the thread was stopped, not in usethread's internals. */
     CancelledSignal newSignal() {
-        return new CancelledSignal(signalMessage);
+        CancelledSignal signal = new CancelledSignal(signalMessage);
+        StackTraceElement[] frames = signal.getStackTrace();
+        int first = 0;
+        while (first < frames.length - 1 && frames[first].getClassName().startsWith("dev.usethread.internal.")) {
+            first++;
+        }
+        if (first > 0) {
+            signal.setStackTrace(java.util.Arrays.copyOfRange(frames, first, frames.length));
+        }
+        return signal;
     }
 
     private static void runAction(Runnable action) {

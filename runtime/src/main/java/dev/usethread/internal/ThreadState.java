@@ -39,11 +39,39 @@ final class ThreadState {
         state.inSlowPath = true;
         try {
             CancelScope target = state.outermostCancelled(cooperative);
-            if (target != null) {
+            if (target != null && !inStaticInitializer()) {
                 throw target.newSignal();
             }
         } finally {
             state.inSlowPath = false;
+        }
+    }
+
+    private static final StackWalker WALKER = StackWalker.getInstance();
+    private static final ClinitFinder CLINIT_FINDER = new ClinitFinder();
+
+    /**
+     * True while this thread runs a static initializer (woven code called from one). A signal thrown
+     * there would leave the class unusable for the life of its loader (NoClassDefFoundError on every
+     * later use, by any thread), so it waits for the first poll after the initializer. Only the slow
+     * path (this thread's run was cancelled) pays for the stack walk.
+     */
+    static boolean inStaticInitializer() {
+        return WALKER.walk(CLINIT_FINDER);
+    }
+
+    /** A class, not a lambda: the slow path should not bootstrap invokedynamic call sites. */
+    private static final class ClinitFinder
+            implements java.util.function.Function<java.util.stream.Stream<StackWalker.StackFrame>, Boolean> {
+        @Override
+        public Boolean apply(java.util.stream.Stream<StackWalker.StackFrame> frames) {
+            java.util.Iterator<StackWalker.StackFrame> it = frames.iterator();
+            while (it.hasNext()) {
+                if ("<clinit>".equals(it.next().getMethodName())) {
+                    return Boolean.TRUE;
+                }
+            }
+            return Boolean.FALSE;
         }
     }
 

@@ -1,0 +1,142 @@
+package dev.usethread.agent;
+
+import dev.usethread.agent.config.AgentConfig;
+import dev.usethread.agent.config.ConfigException;
+import dev.usethread.internal.AgentStatus;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.JarFile;
+
+/**
+ * The agent proper, defined by the bootstrap loader ({@link AgentLauncher} put this jar on the boot
+ * class path first), so that it, the runtime and the shaded libraries are one copy for every loader.
+ */
+public final class AgentMain {
+    /** System property set once the agent runs; lets {@link UsethreadAgent} see it without loading runtime classes. */
+    static final String INSTALLED_PROPERTY = "usethread.agent.installed";
+
+    private static PollTransformer transformer;
+
+    private AgentMain() {
+    }
+
+    /** Called reflectively by {@link AgentLauncher}; {@code late} is true for agentmain (attach). */
+    public static synchronized void start(String args, Instrumentation inst, boolean late, String jarPath) {
+        AgentConfig config;
+        try {
+            config = AgentConfig.parse(args, System.getProperties());
+        } catch (ConfigException e) {
+            if (late) {
+                throw e; // the attaching side gets the message; the running application lives on
+            }
+            System.err.println(e.getMessage());
+            System.err.flush();
+            System.exit(2);
+            return;
+        }
+        if (transformer != null) {
+            System.err.println("[usethread-agent] already installed; ignoring a second start with '" + args + "'");
+            return;
+        }
+        preloadRuntime();
+        JfrWeaveEvents.enableWhenJfrRuns();
+        transformer = new PollTransformer(config);
+        inst.addTransformer(transformer, true);
+        AgentStatus.markInstalled();
+        if (late) {
+            markCopiesInOtherLoaders(inst);
+        }
+        int retransformed = retransformLoaded(inst, late);
+        System.setProperty(INSTALLED_PROPERTY, version(jarPath));
+        if (config.verbose()) {
+            System.err.println("[usethread-agent] usethread agent " + version(jarPath) + " from " + jarPath + " ("
+                    + (late ? "attached" : "at start-up") + "), options " + config.effective() + ", retransformed "
+                    + retransformed + " loaded classes");
+            PollTransformer t = transformer;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(t.summary()),
+                    "usethread-agent-summary"));
+        }
+    }
+
+    /**
+     * Loads and initializes the classes woven code calls before anything is woven. Otherwise, with a
+     * JDK package such as java.util opted in, loading Poll would run the transformer, whose woven
+     * java.util calls need Poll: a ClassCircularityError.
+     */
+    private static void preloadRuntime() {
+        for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.ThreadState",
+                "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal"}) {
+            try {
+                Class.forName(name, true, null);
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("usethread agent jar is incomplete: " + name, e);
+            }
+        }
+    }
+
+    /**
+     * An application that loaded its own usethread-runtime before a late attach keeps using that copy;
+     * its woven classes link to it too, so it must also report the agent as installed.
+     */
+    private static void markCopiesInOtherLoaders(Instrumentation inst) {
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (c != AgentStatus.class && c.getName().equals(AgentStatus.class.getName())) {
+                try {
+                    c.getMethod("markInstalled").invoke(null);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    System.err.println("[usethread-agent] could not mark " + c + " in " + c.getClassLoader() + ": " + e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Classes loaded before the transformer was added: the opted-in JDK packages, and after a late
+     * attach the application's classes too. Frames already running keep their old code.
+     */
+    private static int retransformLoaded(Instrumentation inst, boolean late) {
+        List<Class<?>> targets = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (c.isArray() || c.isPrimitive() || c.isHidden() || !inst.isModifiableClass(c)) {
+                continue;
+            }
+            ClassLoader loader = c.getClassLoader();
+            boolean jdk = loader == null || loader == ClassLoader.getPlatformClassLoader();
+            if ((late || jdk) && transformer.inScope(loader, c.getName().replace('.', '/'))) {
+                targets.add(c);
+            }
+        }
+        if (targets.isEmpty()) {
+            return 0;
+        }
+        try {
+            inst.retransformClasses(targets.toArray(new Class<?>[0]));
+            return targets.size();
+        } catch (Throwable batchFailed) {
+            int done = 0;
+            for (Class<?> c : targets) {
+                try {
+                    inst.retransformClasses(c);
+                    done++;
+                } catch (Throwable t) {
+                    System.err.println("[usethread-agent] left unwoven: " + c.getName() + ": retransform failed: " + t);
+                }
+            }
+            return done;
+        }
+    }
+
+    static String version(String jarPath) {
+        if (jarPath == null) {
+            return "(unknown version)";
+        }
+        try (JarFile jar = new JarFile(jarPath)) {
+            String v = jar.getManifest().getMainAttributes().getValue("Implementation-Version");
+            return v == null ? "(unknown version)" : v;
+        } catch (IOException | RuntimeException e) {
+            return "(unknown version)";
+        }
+    }
+}

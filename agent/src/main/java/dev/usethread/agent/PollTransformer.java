@@ -1,0 +1,131 @@
+package dev.usethread.agent;
+
+import dev.usethread.agent.config.AgentConfig;
+import dev.usethread.agent.weave.Weaver;
+import dev.usethread.internal.Events;
+import java.io.IOException;
+import java.lang.instrument.ClassFileTransformer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.ProtectionDomain;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Decides which classes get polls and weaves them; counts what it did for the verbose summary. */
+final class PollTransformer implements ClassFileTransformer {
+    private static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
+
+    private final AgentConfig config;
+    final AtomicLong classesWoven = new AtomicLong();
+    final AtomicLong pollsWoven = new AtomicLong();
+    final AtomicLong classesWithoutPolls = new AtomicLong();
+    final AtomicLong weaveNanos = new AtomicLong();
+    private final Map<String, String> skipped = new ConcurrentHashMap<>();
+
+    PollTransformer(AgentConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
+            ProtectionDomain protectionDomain, byte[] classfileBuffer) {
+        if (className == null || !inScope(loader, className)) {
+            return null;
+        }
+        try {
+            long t0 = System.nanoTime();
+            Weaver.Outcome outcome = Weaver.weave(classfileBuffer);
+            weaveNanos.addAndGet(System.nanoTime() - t0);
+            if (outcome.skipReason() != null) {
+                skip(className, outcome.skipReason());
+                return null;
+            }
+            if (!outcome.woven()) {
+                classesWithoutPolls.incrementAndGet();
+                return null;
+            }
+            event(className, outcome.polls(), null);
+            classesWoven.incrementAndGet();
+            pollsWoven.addAndGet(outcome.polls());
+            if (config.dump() != null) {
+                dump(className, outcome.bytes());
+            }
+            return outcome.bytes();
+        } catch (Throwable t) {
+            // Whatever happens, the class is defined as it was.
+            skip(className, "weaving failed: " + t);
+            return null;
+        }
+    }
+
+    boolean inScope(ClassLoader loader, String internalName) {
+        if (isOwn(internalName)) {
+            return false;
+        }
+        String name = internalName.replace('/', '.');
+        if (loader == null || loader == PLATFORM) {
+            return !neverWoven(name) && config.weavesJdkClass(name);
+        }
+        return config.weavesApplicationClass(name);
+    }
+
+    /** The runtime (dev.usethread, dev.usethread.internal) and the agent with its shaded libraries. */
+    static boolean isOwn(String internalName) {
+        if (!internalName.startsWith("dev/usethread/")) {
+            return false;
+        }
+        String rest = internalName.substring("dev/usethread/".length());
+        return rest.indexOf('/') < 0
+                || (rest.startsWith("internal/") && rest.indexOf('/', "internal/".length()) < 0)
+                || rest.startsWith("agent/");
+    }
+
+    /** JDK packages that are never woven, even when opted in: weaving them breaks the JVM. */
+    static boolean neverWoven(String name) {
+        return name.startsWith("java.lang.") || name.startsWith("jdk.internal.") || name.startsWith("sun.")
+                || name.startsWith("com.sun.") || name.startsWith("jdk.jfr.");
+    }
+
+    /** A JFR event per woven or skipped class (free unless a recording enables dev.usethread.Weave). */
+    private static void event(String className, int polls, String skippedBecause) {
+        if (!JfrWeaveEvents.ready) {
+            return;
+        }
+        try {
+            Events.woven(className.replace('/', '.'), polls, skippedBecause);
+        } catch (Throwable t) {
+            // observability must never cost a class its weaving
+        }
+    }
+
+    private void skip(String className, String reason) {
+        event(className, 0, reason);
+        if (skipped.putIfAbsent(className, reason) == null) {
+            System.err.println("[usethread-agent] left unwoven: " + className.replace('/', '.') + ": " + reason);
+        }
+    }
+
+    private void dump(String className, byte[] bytes) {
+        Path file = config.dump().resolve(className + ".class");
+        try {
+            Files.createDirectories(file.getParent());
+            Files.write(file, bytes);
+        } catch (IOException | RuntimeException e) {
+            skipped.putIfAbsent("(dump) " + className, "not dumped: " + e);
+        }
+    }
+
+    String summary() {
+        StringBuilder s = new StringBuilder();
+        s.append("[usethread-agent] summary: ").append(classesWoven.get()).append(" classes woven with ")
+                .append(pollsWoven.get()).append(" polls, ").append(classesWithoutPolls.get())
+                .append(" in scope without code to poll, ").append(skipped.size()).append(" left unwoven; weaving took ")
+                .append(weaveNanos.get() / 1_000_000).append(" ms");
+        for (Map.Entry<String, String> e : new TreeMap<>(skipped).entrySet()) {
+            s.append("\n[usethread-agent]   ").append(e.getKey().replace('/', '.')).append(": ").append(e.getValue());
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.usethread.agent;
+
+import net.bytebuddy.agent.ByteBuddyAgent;
+import java.io.File;
+
+/**
+ * Installs the agent into the running JVM from code, for applications that cannot add
+ * {@code -javaagent}. It attaches this jar (which must be on the class path as a jar file) through
+ * the Attach API: directly when {@code -Djdk.attach.allowAttachSelf=true}, otherwise through a
+ * helper JVM (ByteBuddy's attacher). JDK 21+ warns about dynamically loaded agents unless started
+ * with {@code -XX:+EnableDynamicAgentLoading}; a JVM started with {@code -XX:-EnableDynamicAgentLoading}
+ * (or without the jdk.attach module) refuses.
+ *
+ * <p>Limits: classes loaded before the call are retransformed, but a method already running keeps its
+ * old code until it is called again (a loop that is already spinning is not cancellable); call this
+ * before starting the jobs. Touch no usethread runtime class before calling it, so that the runtime
+ * is loaded once, from the boot class path.
+ */
+public final class UsethreadAgent {
+    private UsethreadAgent() {
+    }
+
+    /** True if the agent runs in this JVM (from -javaagent or an earlier install). */
+    public static boolean isInstalled() {
+        return System.getProperty(AgentMain.INSTALLED_PROPERTY) != null;
+    }
+
+    /** Installs with default options. Does nothing if already installed. */
+    public static void install() {
+        install("");
+    }
+
+    /**
+     * Installs with the given options (the -javaagent argument syntax). Does nothing if already
+     * installed.
+     *
+     * @throws IllegalStateException if the JVM does not allow attaching an agent
+     */
+    public static synchronized void install(String options) {
+        if (isInstalled()) {
+            return;
+        }
+        File jar;
+        try {
+            jar = AgentLauncher.ownJar();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot find the usethread agent jar", e);
+        }
+        if (!jar.isFile()) {
+            throw new IllegalStateException("usethread agent must be loaded from its jar to install itself, not " + jar);
+        }
+        try {
+            ByteBuddyAgent.attach(jar, String.valueOf(ProcessHandle.current().pid()), options == null ? "" : options);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("could not attach the usethread agent to this JVM: " + e.getMessage(), e);
+        }
+        if (!isInstalled()) {
+            throw new IllegalStateException("the usethread agent was attached but did not start (bad options?)");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.usethread.agent.weave;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassTooLargeException;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodTooLargeException;
+import org.objectweb.asm.Opcodes;
+
+/**
+ * Weaves polls into one class file. Stateless and thread-safe. The class is rewritten without
+ * recomputing frames or maxima (a poll adds no stack or locals), so weaving never loads classes.
+ */
+public final class Weaver {
+    static final int ASM_API = Opcodes.ASM9;
+
+    private Weaver() {
+    }
+
+    /** The outcome for one class: either woven bytes, or unchanged with a reason. */
+    public static final class Outcome {
+        private final byte[] bytes;
+        private final int polls;
+        private final String skipReason;
+
+        private Outcome(byte[] bytes, int polls, String skipReason) {
+            this.bytes = bytes;
+            this.polls = polls;
+            this.skipReason = skipReason;
+        }
+
+        /** The woven class file, or null if the class is to be left as it was. */
+        public byte[] bytes() {
+            return bytes;
+        }
+
+        public int polls() {
+            return polls;
+        }
+
+        /** Why the class was left as it was, or null if it was woven (or had nothing to weave). */
+        public String skipReason() {
+            return skipReason;
+        }
+
+        public boolean woven() {
+            return bytes != null;
+        }
+    }
+
+    /** Collects the method weavers of one class so their poll counts can be summed. */
+    static final class Counter {
+        private final List<PollMethodWeaver> methods = new ArrayList<>();
+
+        void add(PollMethodWeaver m) {
+            methods.add(m);
+        }
+
+        int polls() {
+            int n = 0;
+            for (PollMethodWeaver m : methods) {
+                n += m.polls;
+            }
+            return n;
+        }
+    }
+
+    public static Outcome weave(byte[] classFile) {
+        ClassReader reader;
+        try {
+            reader = new ClassReader(classFile);
+        } catch (IllegalArgumentException e) {
+            // ASM refuses class-file versions it does not know.
+            return new Outcome(null, 0, "cannot read class file: " + e.getMessage());
+        } catch (RuntimeException e) {
+            return new Outcome(null, 0, "cannot read class file: " + e);
+        }
+        if ((reader.getAccess() & Opcodes.ACC_MODULE) != 0) {
+            return new Outcome(null, 0, null);
+        }
+        try {
+            ClassWriter writer = new ClassWriter(reader, 0);
+            Counter counter = new Counter();
+            reader.accept(new PollClassWeaver(writer, counter), 0);
+            int polls = counter.polls();
+            if (polls == 0) {
+                return new Outcome(null, 0, null);
+            }
+            return new Outcome(writer.toByteArray(), polls, null);
+        } catch (MethodTooLargeException e) {
+            return new Outcome(null, 0, "method too large with polls: " + e.getMethodName() + e.getDescriptor()
+                    + " (" + e.getCodeSize() + " bytes)");
+        } catch (ClassTooLargeException e) {
+            return new Outcome(null, 0, "class too large with polls (constant pool " + e.getConstantPoolCount() + ")");
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            return new Outcome(null, 0, "weaving failed: " + e);
+        }
+    }
+}

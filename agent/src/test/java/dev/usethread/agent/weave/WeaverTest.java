@@ -1,0 +1,237 @@
+package dev.usethread.agent.weave;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+class WeaverTest {
+    /** Shapes the weaver must handle; compiled by javac. */
+    @SuppressWarnings("unused")
+    static class Sample {
+        static int table;
+
+        static {
+            for (int i = 0; i < 3; i++) {
+                table += i;
+            }
+        }
+
+        int field;
+
+        Sample(int n) {
+            while (n > 0) {
+                n--;
+            }
+        }
+
+        static int straight(int a) {
+            return a + 1;
+        }
+
+        static int loop(int n) {
+            int s = 0;
+            for (int i = 0; i < n; i++) {
+                s += i;
+            }
+            return s;
+        }
+
+        static int switchLoop(int n) {
+            int s = 0;
+            while (true) {
+                switch (n) {
+                    case 0: return s;
+                    case 1: s++; n = 0; break;
+                    default: n--;
+                }
+            }
+        }
+
+        int synchronizedLoop(int n) {
+            synchronized (this) {
+                while (n > 0) {
+                    n--;
+                }
+            }
+            return n;
+        }
+
+        Runnable lambda() {
+            return () -> {
+                for (int i = 0; i < 3; i++) {
+                    field++;
+                }
+            };
+        }
+    }
+
+    /** A subclass with a covariant override, so javac emits a bridge method. */
+    static class Base<T> {
+        T get() {
+            return null;
+        }
+    }
+
+    static class Derived extends Base<String> {
+        @Override
+        String get() {
+            return "x";
+        }
+    }
+
+    @Test
+    void entryPollInEveryMethodAndOneBeforeEachBackwardJumpOrSwitch() throws IOException {
+        Weaver.Outcome outcome = Weaver.weave(bytes(Sample.class));
+        assertThat(outcome.woven()).isTrue();
+        Map<String, Integer> polls = pollsPerMethod(outcome.bytes());
+        assertThat(polls.get("straight")).isEqualTo(1);
+        assertThat(polls.get("loop")).isEqualTo(2);
+        assertThat(polls.get("<init>")).isEqualTo(2);
+        // javac emits a backward goto after "break" and another at the loop end; the switch itself jumps forward
+        assertThat(polls.get("switchLoop")).isEqualTo(3);
+        assertThat(polls.get("synchronizedLoop")).isEqualTo(2);
+        assertThat(polls.get("<clinit>")).isZero();
+        assertThat(polls.keySet().stream().filter(m -> m.startsWith("lambda$"))).hasSize(1);
+        polls.forEach((m, n) -> {
+            if (m.startsWith("lambda$")) {
+                assertThat(n).isEqualTo(2);
+            }
+        });
+        assertThat(outcome.polls()).isEqualTo(polls.values().stream().mapToInt(Integer::intValue).sum());
+    }
+
+    @Test
+    void bridgesAreNotWoven() throws IOException {
+        Weaver.Outcome outcome = Weaver.weave(bytes(Derived.class));
+        Map<String, Integer> polls = pollsPerMethod(outcome.bytes());
+        // get()Ljava/lang/String; gets its entry poll, the bridge get()Ljava/lang/Object; none.
+        assertThat(polls.get("get()Ljava/lang/String;")).isEqualTo(1);
+        assertThat(polls.get("get()Ljava/lang/Object;")).isZero();
+    }
+
+    @Test
+    void noPollInsideASelfCoveringHandlerRange() {
+        // start: nop; handler: nop; goto handler (inside [start,end), whose handler is inside it too);
+        // end: goto start (outside the range); return
+        assertThat(pollsPerMethod(Weaver.weave(handcrafted(true)).bytes()).get("m")).isEqualTo(2);
+        // The same code without the handler: the inner back-edge is polled too.
+        assertThat(pollsPerMethod(Weaver.weave(handcrafted(false)).bytes()).get("m")).isEqualTo(3);
+    }
+
+    @Test
+    void backwardSwitchTargetsArePolled() {
+        ClassWriter cw = new ClassWriter(0);
+        cw.visit(Opcodes.V1_5, Opcodes.ACC_PUBLIC, "Switchy", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC, "m", "(I)V", null, null);
+        mv.visitCode();
+        Label top = new Label();
+        Label out = new Label();
+        mv.visitLabel(top);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitTableSwitchInsn(0, 1, out, out, top); // case 1 jumps back
+        mv.visitLabel(out);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitLookupSwitchInsn(out, new int[] {7}, new Label[] {top}); // case 7 jumps back
+        mv.visitInsn(Opcodes.RETURN);
+        mv.visitMaxs(1, 1);
+        mv.visitEnd();
+        cw.visitEnd();
+        assertThat(pollsPerMethod(Weaver.weave(cw.toByteArray()).bytes()).get("m")).isEqualTo(3);
+    }
+
+    @Test
+    void unreadableClassFilesAreLeftAloneWithAReason() {
+        byte[] future = handcrafted(false);
+        future[6] = 0;
+        future[7] = (byte) 200; // major version 200
+        Weaver.Outcome outcome = Weaver.weave(future);
+        assertThat(outcome.woven()).isFalse();
+        assertThat(outcome.skipReason()).contains("cannot read class file");
+        assertThat(Weaver.weave(new byte[] {1, 2, 3}).skipReason()).isNotNull();
+    }
+
+    @Test
+    void aMethodThatOverflowsWithPollsLeavesTheClassAsItWas() {
+        ClassWriter cw = new ClassWriter(0);
+        cw.visit(Opcodes.V1_5, Opcodes.ACC_PUBLIC, "Big", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC, "m", "()V", null, null);
+        mv.visitCode();
+        Label top = new Label();
+        mv.visitLabel(top);
+        // 65,530 bytes of code; the polls (3 bytes each) push it over 65,535.
+        for (int i = 0; i < 21_843; i++) {
+            mv.visitInsn(Opcodes.NOP);
+            mv.visitInsn(Opcodes.NOP);
+            mv.visitInsn(Opcodes.NOP);
+        }
+        mv.visitJumpInsn(Opcodes.GOTO, top);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        Weaver.Outcome outcome = Weaver.weave(cw.toByteArray());
+        assertThat(outcome.woven()).isFalse();
+        assertThat(outcome.skipReason()).contains("method too large").contains("m()V");
+    }
+
+    private static byte[] handcrafted(boolean selfCovering) {
+        ClassWriter cw = new ClassWriter(0);
+        cw.visit(Opcodes.V1_5, Opcodes.ACC_PUBLIC, "Handcrafted", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC, "m", "()V", null, null);
+        mv.visitCode();
+        Label start = new Label();
+        Label handler = new Label();
+        Label end = new Label();
+        if (selfCovering) {
+            mv.visitTryCatchBlock(start, end, handler, null);
+        }
+        mv.visitLabel(start);
+        mv.visitInsn(Opcodes.NOP);
+        mv.visitLabel(handler);
+        mv.visitInsn(Opcodes.NOP);
+        mv.visitJumpInsn(Opcodes.GOTO, handler);
+        mv.visitLabel(end);
+        mv.visitJumpInsn(Opcodes.GOTO, start);
+        mv.visitInsn(Opcodes.RETURN);
+        mv.visitMaxs(1, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    private static byte[] bytes(Class<?> c) throws IOException {
+        try (InputStream in = c.getResourceAsStream(c.getName().substring(c.getName().lastIndexOf('.') + 1) + ".class")) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Method name (or name+descriptor when overloaded by return type) to number of poll calls. */
+    private static Map<String, Integer> pollsPerMethod(byte[] classFile) {
+        Map<String, Integer> polls = new TreeMap<>();
+        new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                String key = name.equals("get") ? name + desc : name;
+                polls.put(key, 0);
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitMethodInsn(int op, String owner, String n, String d, boolean itf) {
+                        if (owner.equals("dev/usethread/internal/Poll") && n.equals("poll")) {
+                            polls.merge(key, 1, Integer::sum);
+                        }
+                    }
+                };
+            }
+        }, 0);
+        return polls;
+    }
+}

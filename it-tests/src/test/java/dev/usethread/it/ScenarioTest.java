@@ -1,0 +1,100 @@
+package dev.usethread.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every scenario in a fresh JVM with the built agent jar, on JDK 17 and JDK 25: the job is
+ * cancelled where it never checks anything, ends CANCELLED, can be retried and cancelled again, and
+ * a bystander thread is not disturbed. THROWN_AT shows which woven method's poll stopped it.
+ */
+class ScenarioTest {
+    private static final String PKG = "dev.usethread.it.scenarios.";
+    private static final String Q = "dev\\.usethread\\.it\\.scenarios\\.";
+
+    /**
+     * Scenario class, agent arguments, program argument, a regex for where the stopping poll was, and
+     * a class file the dump must contain (proof that a class generated at run time was woven).
+     */
+    static Stream<Arguments> scenarios() {
+        List<Object[]> s = new ArrayList<>();
+        s.add(new Object[] {"EndlessLoop", null, null, Q + "EndlessLoop\\.spin", null});
+        s.add(new Object[] {"Recursion", null, null, Q + "Recursion\\.fib", null});
+        s.add(new Object[] {"LambdaLoop", null, null, Q + "LambdaLoop\\.lambda\\$.*", null});
+        s.add(new Object[] {"ConstructorLoop", null, null, Q + "ConstructorLoop\\.<init>", null});
+        s.add(new Object[] {"CatchThrowable", null, null, Q + "CatchThrowable\\.stubborn", null});
+        s.add(new Object[] {"SwallowedInterrupt", null, "sleep", Q + "SwallowedInterrupt\\.sleeper", null});
+        s.add(new Object[] {"SwallowedInterrupt", null, "wait", Q + "SwallowedInterrupt\\.waiter", null});
+        s.add(new Object[] {"Park", null, null, Q + "Park\\.parker", null});
+        // Rhino catches the first signal and calls more (woven) code of its own: the sticky
+        // cancellation throws there again, so the poll is somewhere in Rhino.
+        s.add(new Object[] {"RhinoScript", null, "interpreted", "org\\.mozilla\\.javascript\\..*", null});
+        s.add(new Object[] {"RhinoScript", null, "compiled", "org\\.mozilla\\.javascript\\..*",
+            "org/mozilla/javascript/gen/spin_js_1.class"});
+        // Groovy wraps the first signal; GroovyRuntimeException's (woven) constructor throws again.
+        s.add(new Object[] {"GroovyScript", null, null, "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*",
+            "Spin.class"});
+        s.add(new Object[] {"RegexBacktracking", "jdk=java.util.regex", null, "java\\.util\\.regex\\..*", null});
+        // Every JDK package that may be opted in (the hard deny-list keeps java.lang and friends out).
+        s.add(new Object[] {"EndlessLoop", "jdk=java.**,javax.**,jdk.**", null, Q + "EndlessLoop\\.spin", null});
+        s.add(new Object[] {"LibraryComputation", null, null, "org\\.apache\\.commons\\.math3\\.linear\\..*", null});
+        s.add(new Object[] {"ChildFirstLoader", null, null, "dev\\.usethread\\.it\\.childfirst\\.Spinner\\.call", null});
+        List<Arguments> out = new ArrayList<>();
+        for (String jdk : ChildJvm.jdks()) {
+            for (Object[] x : s) {
+                out.add(Arguments.of(ChildJvm.feature(jdk), jdk, x[0], x[1], x[2], x[3], x[4]));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "JDK {0}: {2} {4}")
+    @MethodSource("scenarios")
+    void cancelsAndStaysHealthy(int feature, String jdk, String scenario, String agentArgs, String arg,
+            String thrownAt, String dumped, @TempDir Path dump) throws Exception {
+        String args = "dump=" + dump + (agentArgs == null ? "" : ";" + agentArgs);
+        ChildJvm.Outcome out = arg == null
+                ? ChildJvm.run(jdk, ChildJvm.withAgent(args), PKG + scenario)
+                : ChildJvm.run(jdk, ChildJvm.withAgent(args), PKG + scenario, arg);
+        assertStandardRun(out, thrownAt);
+        if (dumped != null) {
+            assertThat(dump.resolve(dumped)).as("woven class written by dump=").isRegularFile();
+        }
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void staticInitializerIsNeverPoisoned(int feature, String jdk) throws Exception {
+        ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent(null), PKG + "ClinitLoop");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.get("ATTEMPT1")).as(out.toString()).isEqualTo("CANCELLED");
+        // The signal came at the first poll after the initializer, not inside it.
+        assertThat(out.get("THROWN_AT")).as(out.toString()).isEqualTo(PKG + "EndlessLoop.spin");
+        assertThat(out.get("SLOW_VALUE")).as(out.toString()).isEqualTo("42");
+    }
+
+    static Stream<Arguments> jdks() {
+        return ChildJvm.jdks().stream().map(j -> Arguments.of(ChildJvm.feature(j), j));
+    }
+
+    static void assertStandardRun(ChildJvm.Outcome out, String thrownAt) {
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.get("OK")).as(out.toString()).isNotNull();
+        assertThat(out.get("INTRUSIVE")).as(out.toString()).isEqualTo("true");
+        // The application's own usethread-runtime is on its class path, yet it shares the boot copy.
+        assertThat(out.get("RUNTIME_LOADER")).as(out.toString()).isEqualTo("null");
+        assertThat(out.get("ATTEMPT1")).as(out.toString()).startsWith("CANCELLED");
+        assertThat(out.get("ATTEMPT2")).as(out.toString()).startsWith("CANCELLED");
+        assertThat(out.get("THROWN_AT")).as(out.toString()).matches(thrownAt);
+        assertThat(out.get("BYSTANDER")).as(out.toString()).isEqualTo("OK");
+        assertThat(out.stderr).as(out.toString()).doesNotContain("left unwoven");
+    }
+}

@@ -1,0 +1,108 @@
+package dev.usethread.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import dev.usethread.CancelledSignal;
+import dev.usethread.junit.fixtures.ClassLevelCases;
+import dev.usethread.junit.fixtures.RunawayCases;
+import java.time.Duration;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.Event;
+import org.junit.platform.testkit.engine.Events;
+import org.opentest4j.AssertionFailedError;
+
+/** Runs real runaway tests through the JUnit Platform test kit. */
+class StopAfterExtensionTest {
+
+    private static Events run(String method) {
+        return EngineTestKit.engine("junit-jupiter").selectors(selectMethod(RunawayCases.class, method)).execute()
+                .testEvents();
+    }
+
+    private static Throwable failure(Events events) {
+        Event failed = events.failed().list().get(0);
+        return failed.getPayload(org.junit.platform.engine.TestExecutionResult.class).orElseThrow()
+                .getThrowable().orElseThrow();
+    }
+
+    private static Set<Thread> liveThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive)
+                .filter(t -> !t.getName().equals("usethread-deadlines")).collect(Collectors.toSet());
+    }
+
+    @Test
+    void aRunawayLoopIsStoppedOnItsOwnThreadAndTheFailureNamesTheLimitAndWhere() {
+        Set<Thread> before = liveThreads();
+        Thread self = Thread.currentThread();
+        Events events = run("loopsForever");
+        events.assertStatistics(s -> s.started(1).failed(1));
+        Throwable t = failure(events);
+        assertThat(t).isInstanceOf(AssertionFailedError.class)
+                .hasMessageContaining("@StopAfter(\"200ms\")")
+                .hasMessageContaining("RunawayCases.loopsForever")
+                .hasMessageContaining("only cooperative stopping is possible")
+                .hasCauseInstanceOf(CancelledSignal.class);
+        StackTraceElement[] where = t.getCause().getStackTrace();
+        assertThat(where[0].getClassName()).as("the stack starts where the test was stopped")
+                .doesNotStartWith("dev.usethread.internal");
+        assertThat(where[0] + " " + where[1]).contains("RunawayCases.loopsForever");
+        assertThat(RunawayCases.testThread).as("the test ran on the engine's own thread").isSameAs(self);
+        assertThat(RunawayCases.seenInTest).as("ThreadLocal state set in @BeforeEach").isEqualTo("tx-1");
+        assertThat(RunawayCases.seenInAfterEach).as("ThreadLocal state still there in @AfterEach")
+                .isEqualTo("tx-1");
+        assertThat(liveThreads()).as("no thread left running").isSubsetOf(before);
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void aSleepingTestIsWokenAndFailsWithTheLimit() {
+        Events events = run("sleepsForAnHour");
+        events.assertStatistics(s -> s.failed(1));
+        assertThat(failure(events)).isInstanceOf(AssertionFailedError.class)
+                .hasMessageContaining("@StopAfter(\"0.2s\")").hasCauseInstanceOf(InterruptedException.class);
+    }
+
+    @Test
+    void aTestThatEndsInTimePasses() {
+        run("finishesInTime").assertStatistics(s -> s.succeeded(1));
+        assertThat(RunawayCases.seenInTest).isEqualTo("tx-1");
+    }
+
+    @Test
+    void anOrdinaryFailurePassesThroughUnchanged() {
+        Events events = run("failsOnItsOwn");
+        assertThat(failure(events)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("an ordinary failure passes through");
+    }
+
+    @Test
+    void unparsableAndNegativeLimitsAreClearErrorsNamingTheValue() {
+        assertThat(failure(run("hasAnUnparsableLimit"))).isInstanceOf(ExtensionConfigurationException.class)
+                .hasMessageContaining("@StopAfter(\"soon\") is not a time limit");
+        assertThat(failure(run("hasANegativeLimit"))).isInstanceOf(ExtensionConfigurationException.class)
+                .hasMessageContaining("@StopAfter(\"-1s\")");
+    }
+
+    @Test
+    void aClassLevelLimitAppliesToEveryTest() {
+        EngineTestKit.engine("junit-jupiter").selectors(selectClass(ClassLevelCases.class)).execute().testEvents()
+                .assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+    }
+
+    @Test
+    void limitsParse() {
+        assertThat(StopAfterExtension.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(StopAfterExtension.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(StopAfterExtension.parse(" 3m ")).isEqualTo(Duration.ofMinutes(3));
+        assertThat(StopAfterExtension.parse("PT2S")).isEqualTo(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> StopAfterExtension.parse("0s")).hasMessageContaining("must be positive");
+        assertThatThrownBy(() -> StopAfterExtension.parse("2 seconds")).hasMessageContaining("\"2 seconds\"");
+    }
+}

@@ -1,0 +1,107 @@
+package dev.usethread.internal;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Timespan;
+
+/**
+ * JFR events of usethread. Emitting is a no-op where the JVM has no {@code jdk.jfr} module (a
+ * jlinked runtime without it) or no recording enables the event.
+ */
+public final class Events {
+    private static final boolean JFR_AVAILABLE = jfrAvailable();
+
+    private Events() {
+    }
+
+    private static boolean jfrAvailable() {
+        try {
+            Class.forName("jdk.jfr.Event", false, null);
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** A run or deadline stopped after cancellation; {@code requestedNanos} from System.nanoTime(). */
+    public static void cancelled(String kind, String name, long requestedNanos, Throwable stoppedBy) {
+        if (JFR_AVAILABLE) {
+            CancelledEvent.emit(kind, name, requestedNanos, stoppedBy);
+        }
+    }
+
+    /** The agent's weaving summary for one class. */
+    public static void woven(String className, int polls, String skippedBecause) {
+        if (JFR_AVAILABLE) {
+            WeaveEvent.emit(className, polls, skippedBecause);
+        }
+    }
+
+    @Name("dev.usethread.Cancelled")
+    @Label("usethread Cancellation")
+    @Category("usethread")
+    @Description("A job run or deadline stopped after its cancellation was requested")
+    static final class CancelledEvent extends Event {
+        @Label("Kind")
+        @Description("job or deadline")
+        String kind;
+
+        @Label("Name")
+        String name;
+
+        @Label("Stopped Thread")
+        Thread stoppedThread;
+
+        @Label("Time To Stop")
+        @Description("From the cancellation request to the thread leaving the cancelled code")
+        @Timespan(Timespan.NANOSECONDS)
+        long timeToStop;
+
+        @Label("Stopped At")
+        @Description("The frame where the thread was stopped")
+        String stoppedAt;
+
+        static void emit(String kind, String name, long requestedNanos, Throwable stoppedBy) {
+            CancelledEvent e = new CancelledEvent();
+            if (!e.isEnabled()) {
+                return;
+            }
+            e.kind = kind;
+            e.name = name;
+            e.stoppedThread = Thread.currentThread();
+            e.timeToStop = requestedNanos == 0 ? 0 : System.nanoTime() - requestedNanos;
+            StackTraceElement[] frames = stoppedBy == null ? new StackTraceElement[0] : stoppedBy.getStackTrace();
+            e.stoppedAt = frames.length == 0 ? null : frames[0].toString();
+            e.commit();
+        }
+    }
+
+    @Name("dev.usethread.Weave")
+    @Label("usethread Weave")
+    @Category("usethread")
+    @Description("The agent wove cancellation polls into a class, or left it as it was")
+    static final class WeaveEvent extends Event {
+        @Label("Class")
+        String className;
+
+        @Label("Polls")
+        int polls;
+
+        @Label("Skipped Because")
+        String skippedBecause;
+
+        static void emit(String className, int polls, String skippedBecause) {
+            WeaveEvent e = new WeaveEvent();
+            if (!e.isEnabled()) {
+                return;
+            }
+            e.className = className;
+            e.polls = polls;
+            e.skippedBecause = skippedBecause;
+            e.commit();
+        }
+    }
+}
