@@ -71,15 +71,24 @@ final class PollTransformer implements ClassFileTransformer {
         return config.weavesApplicationClass(name);
     }
 
-    /** The runtime (dev.usethread, dev.usethread.internal) and the agent with its shaded libraries. */
+    /**
+     * The runtime (dev.usethread, dev.usethread.internal), the JUnit extension (dev.usethread.junit,
+     * not its subpackages) and the agent with its shaded libraries: no user loops, and polls there
+     * would only re-throw sticky signals inside usethread's own unwinding.
+     */
     static boolean isOwn(String internalName) {
         if (!internalName.startsWith("dev/usethread/")) {
             return false;
         }
         String rest = internalName.substring("dev/usethread/".length());
         return rest.indexOf('/') < 0
-                || (rest.startsWith("internal/") && rest.indexOf('/', "internal/".length()) < 0)
+                || directlyIn(rest, "internal/")
+                || directlyIn(rest, "junit/")
                 || rest.startsWith("agent/");
+    }
+
+    private static boolean directlyIn(String rest, String pkg) {
+        return rest.startsWith(pkg) && rest.indexOf('/', pkg.length()) < 0;
     }
 
     /** JDK packages that are never woven, even when opted in: weaving them breaks the JVM. */

@@ -37,6 +37,17 @@ class AgentStartupTest {
 
     @ParameterizedTest(name = "JDK {0}")
     @MethodSource("jdks")
+    void installFromCodeWithABadOptionThrowsAndLeavesTheApplicationAlone(int feature, String jdk) throws Exception {
+        List<String> jvm = List.of("-cp", ChildJvm.classpath() + java.io.File.pathSeparator + ChildJvm.agentJar());
+        ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "BadInstall", "include=com/acme");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.get("CAUGHT")).as(out.toString())
+                .isEqualTo("usethread agent: malformed pattern in option 'include=com/acme': use dots, not slashes, in 'com/acme'");
+        assertThat(out.get("IS_INSTALLED")).isEqualTo("false");
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
     void installsFromJavaToolOptions(int feature, String jdk) throws Exception {
         ChildJvm.Outcome out = ChildJvm.run(Map.of("JAVA_TOOL_OPTIONS", "-javaagent:" + ChildJvm.agentJar()), jdk,
                 List.of("-cp", ChildJvm.classpath()), PKG + "EndlessLoop");
@@ -68,7 +79,8 @@ class AgentStartupTest {
         ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "Hello");
         assertThat(out.exitCode).as(out.toString()).isZero();
         assertThat(out.get("HELLO")).as(out.toString()).isEqualTo("intrusive=true");
-        assertThat(out.stderr).as(out.toString()).contains("[usethread-agent] summary:")
+        // Hello is the only application class: excluded, nothing is woven.
+        assertThat(out.stderr).as(out.toString()).contains("[usethread-agent] summary: 0 classes woven with 0 polls")
                 .contains("exclude=dev.usethread.it.scenarios.Hello");
 
         Path dump = dir.resolve("dump");

@@ -31,6 +31,7 @@ class ScenarioTest {
         s.add(new Object[] {"LambdaLoop", null, null, Q + "LambdaLoop\\.lambda\\$.*", null});
         s.add(new Object[] {"ConstructorLoop", null, null, Q + "ConstructorLoop\\.<init>", null});
         s.add(new Object[] {"CatchThrowable", null, null, Q + "CatchThrowable\\.stubborn", null});
+        s.add(new Object[] {"SynchronizedFinally", null, null, Q + "SynchronizedFinally\\.spin", null});
         s.add(new Object[] {"SwallowedInterrupt", null, "sleep", Q + "SwallowedInterrupt\\.sleeper", null});
         s.add(new Object[] {"SwallowedInterrupt", null, "wait", Q + "SwallowedInterrupt\\.waiter", null});
         s.add(new Object[] {"Park", null, null, Q + "Park\\.parker", null});
