@@ -49,11 +49,12 @@ final class Deadlines {
             return body.run();
         } catch (Throwable t) {
             if (scope.isSet() && !scope.enclosingScopeCancelled()) {
-                Events.cancelled("deadline", "deadline of " + timeout, scope.cancelRequestedNanos(), t);
-                // Ours: the signal itself, or what the body made of our interrupt.
+                // Ours: the signal where the body was first stopped, or what it made of our interrupt.
+                Throwable cause = scope.firstSignal() != null ? scope.firstSignal() : t;
+                Events.cancelled("deadline", "deadline of " + timeout, scope.cancelRequestedNanos(), cause);
                 TimeoutException timeoutException = new TimeoutException("deadline of " + timeout
-                        + " passed; the body was stopped at " + stoppedAt(t));
-                timeoutException.initCause(t);
+                        + " passed; the body was stopped at " + stoppedAt(cause));
+                timeoutException.initCause(cause);
                 throw timeoutException;
             }
             throw t;

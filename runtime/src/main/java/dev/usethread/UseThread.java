@@ -413,7 +413,8 @@ public final class UseThread<T> implements AutoCloseable {
             }
             if (run.cancelRequested) {
                 publish(ResultState.CANCELLED, snapshot.value(), snapshot.error());
-                Events.cancelled("job", name + " run " + run.id, run.scope.cancelRequestedNanos(), error);
+                Events.cancelled("job", name + " run " + run.id, run.scope.cancelRequestedNanos(),
+                        run.scope.firstSignal() != null ? run.scope.firstSignal() : error);
             } else if (error != null) {
                 publish(ResultState.ERROR, snapshot.value(), error);
             } else {

@@ -7,7 +7,7 @@ import java.net.URISyntaxException;
 import java.util.jar.JarFile;
 
 /**
- * The Premain-Class, Agent-Class and Launcher-Agent-Class. The JVM loads it with the system class
+ * The Premain-Class and Agent-Class (see {@link LauncherAgent} for java -jar). The JVM loads it with the system class
  * loader; it touches no other class of this jar, appends the jar (wherever it is, however it is named)
  * to the bootstrap class path, and hands over to {@code AgentMain} loaded from there. From then on,
  * every loader that delegates to its parent finds the runtime, the agent and the shaded libraries in
@@ -22,20 +22,10 @@ public final class AgentLauncher {
     }
 
     public static void agentmain(String args, Instrumentation inst) throws Exception {
-        // Launcher-Agent-Class (java -jar) also arrives here, before main, like premain.
-        start(args, inst, !isLauncherAgent());
+        start(args, inst, true);
     }
 
-    private static boolean isLauncherAgent() {
-        for (StackTraceElement e : new Throwable().getStackTrace()) {
-            if (e.getClassName().startsWith("sun.launcher.")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static void start(String args, Instrumentation inst, boolean late) throws Exception {
+    static void start(String args, Instrumentation inst, boolean late) throws Exception {
         File jar = ownJar();
         inst.appendToBootstrapClassLoaderSearch(new JarFile(jar));
         Class<?> main = Class.forName("dev.usethread.agent.AgentMain", true, null);

@@ -40,6 +40,8 @@ public final class AgentMain {
             System.err.println("[usethread-agent] already installed; ignoring a second start with '" + args + "'");
             return;
         }
+        preloadRuntime();
+        JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
         inst.addTransformer(transformer, true);
         AgentStatus.markInstalled();
@@ -55,6 +57,22 @@ public final class AgentMain {
             PollTransformer t = transformer;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(t.summary()),
                     "usethread-agent-summary"));
+        }
+    }
+
+    /**
+     * Loads and initializes the classes woven code calls before anything is woven. Otherwise, with a
+     * JDK package such as java.util opted in, loading Poll would run the transformer, whose woven
+     * java.util calls need Poll: a ClassCircularityError.
+     */
+    private static void preloadRuntime() {
+        for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.ThreadState",
+                "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal"}) {
+            try {
+                Class.forName(name, true, null);
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("usethread agent jar is incomplete: " + name, e);
+            }
         }
     }
 

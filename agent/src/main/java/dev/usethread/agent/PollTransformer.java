@@ -2,6 +2,7 @@ package dev.usethread.agent;
 
 import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.weave.Weaver;
+import dev.usethread.internal.Events;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ final class PollTransformer implements ClassFileTransformer {
                 classesWithoutPolls.incrementAndGet();
                 return null;
             }
+            event(className, outcome.polls(), null);
             classesWoven.incrementAndGet();
             pollsWoven.addAndGet(outcome.polls());
             if (config.dump() != null) {
@@ -69,15 +71,24 @@ final class PollTransformer implements ClassFileTransformer {
         return config.weavesApplicationClass(name);
     }
 
-    /** The runtime (dev.usethread, dev.usethread.internal) and the agent with its shaded libraries. */
+    /**
+     * The runtime (dev.usethread, dev.usethread.internal), the JUnit extension (dev.usethread.junit,
+     * not its subpackages) and the agent with its shaded libraries: no user loops, and polls there
+     * would only re-throw sticky signals inside usethread's own unwinding.
+     */
     static boolean isOwn(String internalName) {
         if (!internalName.startsWith("dev/usethread/")) {
             return false;
         }
         String rest = internalName.substring("dev/usethread/".length());
         return rest.indexOf('/') < 0
-                || (rest.startsWith("internal/") && rest.indexOf('/', "internal/".length()) < 0)
+                || directlyIn(rest, "internal/")
+                || directlyIn(rest, "junit/")
                 || rest.startsWith("agent/");
+    }
+
+    private static boolean directlyIn(String rest, String pkg) {
+        return rest.startsWith(pkg) && rest.indexOf('/', pkg.length()) < 0;
     }
 
     /** JDK packages that are never woven, even when opted in: weaving them breaks the JVM. */
@@ -86,7 +97,20 @@ final class PollTransformer implements ClassFileTransformer {
                 || name.startsWith("com.sun.") || name.startsWith("jdk.jfr.");
     }
 
+    /** A JFR event per woven or skipped class (free unless a recording enables dev.usethread.Weave). */
+    private static void event(String className, int polls, String skippedBecause) {
+        if (!JfrWeaveEvents.ready) {
+            return;
+        }
+        try {
+            Events.woven(className.replace('/', '.'), polls, skippedBecause);
+        } catch (Throwable t) {
+            // observability must never cost a class its weaving
+        }
+    }
+
     private void skip(String className, String reason) {
+        event(className, 0, reason);
         if (skipped.putIfAbsent(className, reason) == null) {
             System.err.println("[usethread-agent] left unwoven: " + className.replace('/', '.') + ": " + reason);
         }

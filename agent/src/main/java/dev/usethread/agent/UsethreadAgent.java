@@ -1,6 +1,8 @@
 package dev.usethread.agent;
 
 import net.bytebuddy.agent.ByteBuddyAgent;
+import dev.usethread.agent.config.AgentConfig;
+import dev.usethread.agent.config.ConfigException;
 import java.io.File;
 
 /**
@@ -34,11 +36,19 @@ public final class UsethreadAgent {
      * Installs with the given options (the -javaagent argument syntax). Does nothing if already
      * installed.
      *
+     * @throws IllegalArgumentException if an option is bad (the message names it and lists the valid ones)
      * @throws IllegalStateException if the JVM does not allow attaching an agent
      */
     public static synchronized void install(String options) {
         if (isInstalled()) {
             return;
+        }
+        try {
+            // Checked here too, so that the caller gets the message (the attach reports only "failed").
+            // These config classes are a private copy in the application's loader; nothing is shared.
+            AgentConfig.parse(options, System.getProperties());
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
         File jar;
         try {

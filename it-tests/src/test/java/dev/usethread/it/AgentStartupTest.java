@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -31,6 +33,17 @@ class AgentStartupTest {
         assertThat(out.get("INSTALLED")).as(out.toString()).isEqualTo("true");
         // LateJob was loaded and run before the attach: its retransformed code is what polls.
         ScenarioTest.assertStandardRun(out, "dev\\.usethread\\.it\\.late\\.LateJob\\.spin");
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void installFromCodeWithABadOptionThrowsAndLeavesTheApplicationAlone(int feature, String jdk) throws Exception {
+        List<String> jvm = List.of("-cp", ChildJvm.classpath() + java.io.File.pathSeparator + ChildJvm.agentJar());
+        ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "BadInstall", "include=com/acme");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.get("CAUGHT")).as(out.toString())
+                .isEqualTo("usethread agent: malformed pattern in option 'include=com/acme': use dots, not slashes, in 'com/acme'");
+        assertThat(out.get("IS_INSTALLED")).isEqualTo("false");
     }
 
     @ParameterizedTest(name = "JDK {0}")
@@ -66,7 +79,8 @@ class AgentStartupTest {
         ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "Hello");
         assertThat(out.exitCode).as(out.toString()).isZero();
         assertThat(out.get("HELLO")).as(out.toString()).isEqualTo("intrusive=true");
-        assertThat(out.stderr).as(out.toString()).contains("[usethread-agent] summary:")
+        // Hello is the only application class: excluded, nothing is woven.
+        assertThat(out.stderr).as(out.toString()).contains("[usethread-agent] summary: 0 classes woven with 0 polls")
                 .contains("exclude=dev.usethread.it.scenarios.Hello");
 
         Path dump = dir.resolve("dump");
@@ -86,6 +100,26 @@ class AgentStartupTest {
         String line = "[usethread-agent] left unwoven: dev.usethread.it.scenarios.Unweavable$Victim: "
                 + "cannot read class file: Unsupported class file major version 99";
         assertThat(out.stderr.lines().filter(l -> l.equals(line))).as(out.toString()).hasSize(1);
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void everyWovenClassIsAJfrEvent(int feature, String jdk, @TempDir Path dir) throws Exception {
+        Path recording = dir.resolve("weave.jfr");
+        List<String> jvm = new ArrayList<>(List.of("-XX:StartFlightRecording=filename=" + recording));
+        jvm.addAll(ChildJvm.withAgent(null));
+        ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "Hello");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        List<RecordedEvent> weaves = new ArrayList<>();
+        for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
+            if (e.getEventType().getName().equals("dev.usethread.Weave")) {
+                weaves.add(e);
+            }
+        }
+        assertThat(weaves).as(out.toString()).anySatisfy(e -> {
+            assertThat(e.getString("className")).isEqualTo(PKG + "Hello");
+            assertThat(e.getInt("polls")).isEqualTo(2); // entries of main and of the constructor
+        });
     }
 
     static Stream<Arguments> badOptions() {

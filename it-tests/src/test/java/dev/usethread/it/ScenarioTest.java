@@ -31,6 +31,7 @@ class ScenarioTest {
         s.add(new Object[] {"LambdaLoop", null, null, Q + "LambdaLoop\\.lambda\\$.*", null});
         s.add(new Object[] {"ConstructorLoop", null, null, Q + "ConstructorLoop\\.<init>", null});
         s.add(new Object[] {"CatchThrowable", null, null, Q + "CatchThrowable\\.stubborn", null});
+        s.add(new Object[] {"SynchronizedFinally", null, null, Q + "SynchronizedFinally\\.spin", null});
         s.add(new Object[] {"SwallowedInterrupt", null, "sleep", Q + "SwallowedInterrupt\\.sleeper", null});
         s.add(new Object[] {"SwallowedInterrupt", null, "wait", Q + "SwallowedInterrupt\\.waiter", null});
         s.add(new Object[] {"Park", null, null, Q + "Park\\.parker", null});
@@ -42,7 +43,9 @@ class ScenarioTest {
         // Groovy wraps the first signal; GroovyRuntimeException's (woven) constructor throws again.
         s.add(new Object[] {"GroovyScript", null, null, "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*",
             "Spin.class"});
-        s.add(new Object[] {"RegexBacktracking", "jdk=java.util.regex", null, "java\\.util\\.regex\\.Pattern.*", null});
+        s.add(new Object[] {"RegexBacktracking", "jdk=java.util.regex", null, "java\\.util\\.regex\\..*", null});
+        // Every JDK package that may be opted in (the hard deny-list keeps java.lang and friends out).
+        s.add(new Object[] {"EndlessLoop", "jdk=java.**,javax.**,jdk.**", null, Q + "EndlessLoop\\.spin", null});
         s.add(new Object[] {"LibraryComputation", null, null, "org\\.apache\\.commons\\.math3\\.linear\\..*", null});
         s.add(new Object[] {"ChildFirstLoader", null, null, "dev\\.usethread\\.it\\.childfirst\\.Spinner\\.call", null});
         List<Arguments> out = new ArrayList<>();

@@ -22,6 +22,7 @@ public final class CancelScope implements CancelEvent {
 
     private volatile boolean cancelled;
     private volatile long cancelRequestedNanos;
+    private volatile CancelledSignal firstSignal;
     // Guarded by lock:
     private ThreadState state;
     private CancelScope parent;
@@ -192,7 +193,19 @@ public final class CancelScope implements CancelEvent {
         if (first > 0) {
             signal.setStackTrace(java.util.Arrays.copyOfRange(frames, first, frames.length));
         }
+        if (firstSignal == null) {
+            firstSignal = signal;
+        }
         return signal;
+    }
+
+    /**
+     * The first signal thrown for this scope: its stack shows where the thread was stopped. Later
+     * (sticky) signals may come from code that ran while the first one unwound, such as a library's
+     * exception handling.
+     */
+    public CancelledSignal firstSignal() {
+        return firstSignal;
     }
 
     private static void runAction(Runnable action) {

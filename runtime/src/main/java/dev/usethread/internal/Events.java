@@ -26,16 +26,24 @@ public final class Events {
         }
     }
 
+    /**
+     * True once JFR runs in this JVM. Event classes are touched only then: loading one starts JFR's
+     * machinery, which would add hundreds of milliseconds to the first cancellation otherwise.
+     */
+    private static boolean recording() {
+        return JFR_AVAILABLE && jdk.jfr.FlightRecorder.isInitialized();
+    }
+
     /** A run or deadline stopped after cancellation; {@code requestedNanos} from System.nanoTime(). */
     public static void cancelled(String kind, String name, long requestedNanos, Throwable stoppedBy) {
-        if (JFR_AVAILABLE) {
+        if (recording()) {
             CancelledEvent.emit(kind, name, requestedNanos, stoppedBy);
         }
     }
 
     /** The agent's weaving summary for one class. */
     public static void woven(String className, int polls, String skippedBecause) {
-        if (JFR_AVAILABLE) {
+        if (recording()) {
             WeaveEvent.emit(className, polls, skippedBecause);
         }
     }

@@ -29,7 +29,7 @@ public final class Harness {
      * The first signal seen in the job. Code with a {@code finally} that calls woven code records it
      * in a catch first: the sticky cancellation throws a new signal from the finally.
      */
-    public static final AtomicReference<Throwable> FIRST_SIGNAL = new AtomicReference<>();
+    public static volatile Throwable firstSignal;
     private static volatile long bystanderCount;
 
     private Harness() {
@@ -88,8 +88,11 @@ public final class Harness {
             try {
                 return body.call();
             } catch (CancelledSignal s) {
-                // Only unwoven calls here: the cancellation is sticky, so any woven call would throw again.
-                FIRST_SIGNAL.compareAndSet(null, s);
+                // No calls here: the cancellation is sticky, so any woven call (even into an opted-in
+                // JDK package) would throw again.
+                if (firstSignal == null) {
+                    firstSignal = s;
+                }
                 throw s;
             }
         };
@@ -120,7 +123,8 @@ public final class Harness {
     }
 
     static String takeThrownAt() {
-        Throwable s = FIRST_SIGNAL.getAndSet(null);
+        Throwable s = firstSignal;
+        firstSignal = null;
         if (s != null && System.getProperty("usethread.it.trace") != null) {
             s.printStackTrace(System.out);
         }

@@ -9,6 +9,6 @@ public final class RegexBacktracking {
         // that newer JDKs apply to simpler patterns such as (x+x+)+y; 24 x's already take ~9 s.
         String input = "x".repeat(48);
         Harness.run("regex", () -> Pattern.compile("((x+)\\2?)+y").matcher(input).matches(),
-                Harness.inClass("java.util.regex."));
+                e -> e.getClassName().startsWith("java.util.regex.Pattern$") && e.getMethodName().equals("match"));
     }
 }
