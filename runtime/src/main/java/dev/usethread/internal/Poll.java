@@ -181,7 +181,11 @@ public final class Poll {
         synchronized (LOCK) {
             while (true) {
                 try {
-                    if (!armed || cancelledThreads != 0) {
+                    if (!armed) {
+                        disarmer = null; // the next arm() starts a new one: no thread lingers while idle
+                        return;
+                    }
+                    if (cancelledThreads != 0) {
                         LOCK.wait();
                         continue;
                     }
@@ -194,7 +198,7 @@ public final class Poll {
                     armed = false;
                     lastDisarmNanos = System.nanoTime();
                 } catch (InterruptedException e) {
-                    // a daemon that nobody stops: keep serving
+                    // nobody else interrupts this thread; keep serving until disarmed
                 }
             }
         }

@@ -117,8 +117,10 @@ class PollTest {
     @Test
     void thePollSiteIsDisarmedAfterACalmPeriod() throws Exception {
         CancelScope scope = new CancelScope("arming", true);
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
         Thread t = new Thread(() -> {
             scope.enter();
+            entered.countDown();
             try {
                 while (true) {
                     Poll.poll();
@@ -130,13 +132,16 @@ class PollTest {
             }
         });
         t.start();
-        Thread.sleep(20);
+        entered.await();
         scope.cancel();
         t.join(LIVENESS.toMillis());
         assertThat(t.isAlive()).isFalse();
         // The quiet period is 1 s, doubled (up to 30 s) when other tests re-armed the site recently.
         waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90));
         assertThat(Poll.pendingCount()).isZero();
+        // The disarming thread ends once the poll is idle: no thread lingers.
+        waitFor(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(th -> th.getName().equals("usethread-poll-disarm")), Duration.ofSeconds(90));
     }
 
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
