@@ -2,7 +2,7 @@
 # Builds usethread (runtime, agent, demo) and runs the demo with the agent, as a user would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -DskipTests package -pl runtime,agent,demo -am
+mvn -B -q -Dstyle.color=never -DskipTests package -pl runtime,agent,demo -am
 agent=agent/target/usethread-agent.jar
 cp="runtime/target/classes:demo/target/classes"
 if [ -f "$agent" ]; then
