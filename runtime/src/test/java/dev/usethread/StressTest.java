@@ -75,18 +75,31 @@ class StressTest {
             AtomicLong runSeeds = new AtomicLong(jobSeed);
             UseThread.Options options = UseThread.options().name("stress-" + j).threadFactory(h.factory)
                     .intrusive(j % 2 == 0).closeTimeout(Duration.ofSeconds(60));
-            h.job = options.useThread((CancelEvent cancel, Emitter<Object> emit) -> {
-                Random rnd = new Random(runSeeds.incrementAndGet());
-                h.calls.incrementAndGet();
-                if (h.active.incrementAndGet() > 1) {
-                    h.overlaps.incrementAndGet();
-                }
-                try {
-                    behave(rnd, cancel, emit, valueIds, h);
-                } finally {
-                    h.active.decrementAndGet();
-                }
-            });
+            if (j < JOBS / 2) { // streaming jobs: the value is the last one emitted
+                h.job = options.useThread((CancelEvent cancel, Emitter<Object> emit) -> {
+                    enter(h);
+                    try {
+                        behave(new Random(runSeeds.incrementAndGet()), cancel, emit, valueIds, h);
+                    } finally {
+                        h.active.decrementAndGet();
+                    }
+                });
+            } else { // jobs that return their value
+                h.job = options.useThread((CancelEvent cancel) -> {
+                    enter(h);
+                    try {
+                        Object[] last = new Object[1];
+                        behave(new Random(runSeeds.incrementAndGet()), cancel, v -> last[0] = v, valueIds, h);
+                        Object v = last[0] != null ? last[0] : value(valueIds, "returned");
+                        if (cancel.isSet()) {
+                            h.discarded.add(v); // returned after cancellation: must never show
+                        }
+                        return v;
+                    } finally {
+                        h.active.decrementAndGet();
+                    }
+                });
+            }
             h.job.subscribe(h.recorder);
             harnesses.add(h);
         }
@@ -136,6 +149,13 @@ class StressTest {
         int totalCalls = harnesses.stream().mapToInt(h -> h.calls.get()).sum();
         System.out.println("StressTest: " + ops + " operations, " + totalCalls + " callbacks ran");
         assertThat(totalCalls).isPositive();
+    }
+
+    private static void enter(Harness h) {
+        h.calls.incrementAndGet();
+        if (h.active.incrementAndGet() > 1) {
+            h.overlaps.incrementAndGet();
+        }
     }
 
     /** One random callback behaviour. */
