@@ -1,0 +1,119 @@
+package dev.usethread.agent.weave;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/** The byte patcher weaves exactly what the ASM weaver weaves, over real class files. */
+class BytePatcherTest {
+
+    @Test
+    void sameCodeAsTheAsmWeaverForJdkClasses() throws IOException {
+        FileSystem jrt = FileSystems.getFileSystem(URI.create("jrt:/"));
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(jrt.getPath("/modules/java.base/java/util"))) {
+            files = s.filter(p -> p.toString().endsWith(".class")).sorted().limit(600).collect(Collectors.toList());
+        }
+        int patched = 0;
+        int polls = 0;
+        for (Path f : files) {
+            byte[] in = Files.readAllBytes(f);
+            Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+            BytePatcher.Result bytes = BytePatcher.weave(in);
+            if (bytes == null) {
+                continue;
+            }
+            patched++;
+            assertThat(bytes.polls).as(f.toString()).isEqualTo(asm.polls());
+            if (asm.bytes() == null) {
+                assertThat(bytes.bytes).as(f.toString()).isNull();
+                continue;
+            }
+            polls += bytes.polls;
+            assertThat(dump(bytes.bytes)).as(f.toString()).isEqualTo(dump(asm.bytes()));
+        }
+        assertThat(patched).isGreaterThan(files.size() * 9 / 10);
+        assertThat(polls).isGreaterThan(1000);
+    }
+
+    /** Every method's instructions, labels (by offset), frames, handlers, lines and locals, as text. */
+    static List<String> dump(byte[] classFile) {
+        List<String> out = new ArrayList<>();
+        new ClassReader(classFile).accept(new ClassVisitor(Weaver.ASM_API) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exc) {
+                out.add("method " + access + " " + name + desc);
+                return new MethodVisitor(Weaver.ASM_API) {
+                    private final java.util.Map<Label, Integer> ids = new java.util.IdentityHashMap<>();
+
+                    /** Labels are named in the order they are first seen (read-only labels have no offset). */
+                    private String l(Label label) {
+                        return "L" + ids.computeIfAbsent(label, k -> ids.size());
+                    }
+
+                    private String t(Object[] types, int n) {
+                        StringBuilder b = new StringBuilder("[");
+                        for (int i = 0; i < n; i++) {
+                            Object o = types[i];
+                            b.append(o instanceof Label ? l((Label) o) : String.valueOf(o)).append(',');
+                        }
+                        return b.append(']').toString();
+                    }
+
+                    @Override public void visitFrame(int type, int nl, Object[] locals, int ns, Object[] stack) {
+                        out.add("frame " + t(locals, nl) + t(stack, ns));
+                    }
+                    @Override public void visitInsn(int op) { out.add("insn " + op); }
+                    @Override public void visitIntInsn(int op, int v) { out.add("int " + op + " " + v); }
+                    @Override public void visitVarInsn(int op, int v) { out.add("var " + op + " " + v); }
+                    @Override public void visitTypeInsn(int op, String t) { out.add("type " + op + " " + t); }
+                    @Override public void visitFieldInsn(int op, String o, String n, String d) {
+                        out.add("field " + op + " " + o + "." + n + d);
+                    }
+                    @Override public void visitMethodInsn(int op, String o, String n, String d, boolean itf) {
+                        out.add("call " + op + " " + o + "." + n + d + itf);
+                    }
+                    @Override public void visitInvokeDynamicInsn(String n, String d, Handle h, Object... args) {
+                        out.add("indy " + n + d + h + java.util.Arrays.toString(args));
+                    }
+                    @Override public void visitJumpInsn(int op, Label label) { out.add("jump " + op + " " + l(label)); }
+                    @Override public void visitLabel(Label label) { out.add("label " + l(label)); }
+                    @Override public void visitLdcInsn(Object v) { out.add("ldc " + v); }
+                    @Override public void visitIincInsn(int v, int inc) { out.add("iinc " + v + " " + inc); }
+                    @Override public void visitTableSwitchInsn(int min, int max, Label d, Label... ls) {
+                        out.add("table " + min + " " + max + " " + l(d) + " " + t(ls, ls.length));
+                    }
+                    @Override public void visitLookupSwitchInsn(Label d, int[] keys, Label[] ls) {
+                        out.add("lookup " + l(d) + java.util.Arrays.toString(keys) + t(ls, ls.length));
+                    }
+                    @Override public void visitMultiANewArrayInsn(String d, int dims) { out.add("multi " + d + dims); }
+                    @Override public void visitTryCatchBlock(Label s, Label e, Label h, String type) {
+                        out.add("try " + l(s) + " " + l(e) + " " + l(h) + " " + type);
+                    }
+                    @Override public void visitLocalVariable(String n, String d, String s, Label a, Label b, int i) {
+                        out.add("local " + n + d + s + l(a) + l(b) + i);
+                    }
+                    @Override public void visitLineNumber(int line, Label start) { out.add("line " + line + l(start)); }
+                    @Override public void visitMaxs(int s, int l) { out.add("maxs " + s + " " + l); }
+                };
+            }
+        }, ClassReader.EXPAND_FRAMES);
+        return out;
+    }
+}
