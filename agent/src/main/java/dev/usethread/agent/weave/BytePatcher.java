@@ -14,6 +14,7 @@ import java.util.Arrays;
  */
 final class BytePatcher {
     private static final int POLL_BYTES = 3;
+    private static final int NEWEST_VERSION = org.objectweb.asm.Opcodes.V25 & 0xFFFF;
 
     /** The woven class and its poll count; {@code bytes == null} when there was nothing to weave. */
     static final class Result {
@@ -73,7 +74,9 @@ final class BytePatcher {
     }
 
     private Result run() {
-        if (s4(0) != 0xCAFEBABE || u2(6) < 50) {
+        // Versions 50 (StackMapTable) up to the newest this project has verified; others go to ASM,
+        // which refuses versions it does not know.
+        if (s4(0) != 0xCAFEBABE || u2(6) < 50 || u2(6) > NEWEST_VERSION) {
             return null;
         }
         cpCount = u2(8);

@@ -52,6 +52,50 @@ class BytePatcherTest {
         assertThat(polls).isGreaterThan(1000);
     }
 
+    /**
+     * Same check over every class of the jars named in {@code -Dusethread.patcher.jars} (path
+     * separated), when given: prints how many classes the patcher handled and how many fell back.
+     */
+    @Test
+    void sameCodeAsTheAsmWeaverForGivenJars() throws IOException {
+        String jars = System.getProperty("usethread.patcher.jars");
+        org.junit.jupiter.api.Assumptions.assumeTrue(jars != null && !jars.isEmpty());
+        for (String jar : jars.split(java.io.File.pathSeparator)) {
+            int classes = 0;
+            int patched = 0;
+            int polls = 0;
+            int asmPolls = 0;
+            List<String> differ = new ArrayList<>();
+            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar)) {
+                for (java.util.zip.ZipEntry e : java.util.Collections.list(zip.entries())) {
+                    if (!e.getName().endsWith(".class") || e.getName().startsWith("META-INF/")) {
+                        continue;
+                    }
+                    classes++;
+                    byte[] in = zip.getInputStream(e).readAllBytes();
+                    Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+                    asmPolls += asm.polls();
+                    BytePatcher.Result bytes = BytePatcher.weave(in);
+                    if (bytes == null) {
+                        polls += asm.polls();
+                        continue;
+                    }
+                    patched++;
+                    polls += bytes.polls;
+                    if (bytes.polls != asm.polls() || (bytes.bytes == null) != (asm.bytes() == null)
+                            || (bytes.bytes != null && !dump(bytes.bytes).equals(dump(asm.bytes())))) {
+                        differ.add(e.getName());
+                    }
+                }
+            }
+            System.out.println("JAR " + new java.io.File(jar).getName() + " classes=" + classes + " patched=" + patched
+                    + " fellBack=" + (classes - patched) + " polls=" + polls + " asmPolls=" + asmPolls
+                    + " differ=" + differ.size());
+            assertThat(differ).as(jar).isEmpty();
+            assertThat(polls).isEqualTo(asmPolls);
+        }
+    }
+
     /** Every method's instructions, labels (by offset), frames, handlers, lines and locals, as text. */
     static List<String> dump(byte[] classFile) {
         List<String> out = new ArrayList<>();
