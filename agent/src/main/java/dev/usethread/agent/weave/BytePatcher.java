@@ -248,18 +248,30 @@ final class BytePatcher {
         }
         start[codeLength] = true;
         // New offset of every old offset: the entry poll shifts everything (labels at 0 follow it);
-        // a poll inserted at an instruction stays after that instruction's labels and frame.
+        // a poll inserted at an instruction stays after that instruction's labels and frame. A
+        // moved switch gets new padding, so offsets are computed in one forward pass.
         int[] shift = new int[codeLength + 1];
-        int s = POLL_BYTES;
+        int now = POLL_BYTES;
         int count = 1;
-        for (int i = 0; i <= codeLength; i++) {
-            shift[i] = i + s;
-            if (poll[i]) {
-                s += POLL_BYTES;
+        for (int p = base; p < end; ) {
+            int pos = p - base;
+            int len = insnLength(base, p);
+            shift[pos] = now;
+            if (poll[pos]) {
+                now += POLL_BYTES;
                 count++;
             }
+            int op = u1(p);
+            if (op == 0xAA || op == 0xAB) {
+                int oldPad = (4 - ((pos + 1) & 3)) & 3;
+                int newPad = (4 - ((now + 1) & 3)) & 3;
+                len += newPad - oldPad;
+            }
+            now += len;
+            p += insnLength(base, p);
         }
-        int newLength = codeLength + s - (poll[codeLength] ? POLL_BYTES : 0);
+        shift[codeLength] = now;
+        int newLength = now;
         if (newLength > 0xFFFF) {
             return false;
         }
@@ -276,7 +288,7 @@ final class BytePatcher {
             if (poll[pos]) {
                 pollCall();
             }
-            int now = out.size - codeStart;
+            now = out.size - codeStart;
             if (now != shift[pos] + (poll[pos] ? POLL_BYTES : 0)) {
                 throw new IllegalStateException("offset");
             }
