@@ -53,6 +53,81 @@ class BytePatcherTest {
     }
 
     /**
+     * A loop at offset 0 (its label follows the entry poll), switches whose padding changes as
+     * polls move them, a backward lookupswitch and a try/finally: same code as ASM, and the woven
+     * class verifies and runs.
+     */
+    @Test
+    void handcraftedEdgeCasesMatchAsmAndVerify() throws Exception {
+        org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(org.objectweb.asm.ClassWriter.COMPUTE_FRAMES);
+        cw.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC, "Edges", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+        mv.visitCode();
+        Label top = new Label();
+        Label done = new Label();
+        Label next = new Label();
+        mv.visitLabel(top); // offset 0
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFLE, done);
+        mv.visitIincInsn(0, -1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        Label c0 = new Label();
+        Label c1 = new Label();
+        mv.visitTableSwitchInsn(0, 1, next, c0, c1); // forward only; padding moves with the polls before it
+        mv.visitLabel(c0);
+        mv.visitJumpInsn(Opcodes.GOTO, top);
+        mv.visitLabel(c1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitLookupSwitchInsn(next, new int[] {5, 7}, new Label[] {top, next}); // backward
+        mv.visitLabel(next);
+        mv.visitJumpInsn(Opcodes.GOTO, top);
+        mv.visitLabel(done);
+        Label ts = new Label();
+        Label te = new Label();
+        Label th = new Label();
+        Label after = new Label();
+        mv.visitTryCatchBlock(ts, te, th, null);
+        mv.visitTryCatchBlock(th, after, th, null); // self-covering, as javac emits for finally
+        mv.visitLabel(ts);
+        Label loop2 = new Label();
+        mv.visitLabel(loop2);
+        mv.visitIincInsn(0, 1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitIntInsn(Opcodes.BIPUSH, 3);
+        mv.visitJumpInsn(Opcodes.IF_ICMPLT, loop2);
+        mv.visitLabel(te);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(th);
+        mv.visitVarInsn(Opcodes.ASTORE, 1);
+        Label spin = new Label();
+        mv.visitLabel(spin);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFLT, spin); // backward inside the self-covering range: no poll
+        mv.visitVarInsn(Opcodes.ALOAD, 1);
+        mv.visitLabel(after);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        byte[] in = cw.toByteArray();
+
+        Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+        BytePatcher.Result bytes = BytePatcher.weave(in);
+        assertThat(bytes).isNotNull();
+        assertThat(bytes.polls).isEqualTo(asm.polls()).isEqualTo(5); // entry, 2 gotos, lookupswitch, loop in try; none in finally
+        assertThat(dump(bytes.bytes)).isEqualTo(dump(asm.bytes()));
+        for (byte[] woven : List.of(bytes.bytes, asm.bytes())) {
+            Class<?> c = new ClassLoader(getClass().getClassLoader()) {
+                Class<?> define() {
+                    return defineClass("Edges", woven, 0, woven.length);
+                }
+            }.define();
+            assertThat(c.getMethod("run", int.class).invoke(null, 0)).isEqualTo(3);
+        }
+    }
+
+    /**
      * Same check over every class of the jars named in {@code -Dusethread.patcher.jars} (path
      * separated), when given: prints how many classes the patcher handled and how many fell back.
      */
