@@ -66,7 +66,21 @@ public final class Weaver {
         }
     }
 
+    /** Whether the byte patcher is tried first ({@code -Dusethread.weaver=asm} turns it off). */
+    static final boolean PATCH_BYTES = !"asm".equals(System.getProperty("usethread.weaver"));
+
     public static Outcome weave(byte[] classFile) {
+        if (PATCH_BYTES) {
+            BytePatcher.Result patched = BytePatcher.weave(classFile);
+            if (patched != null) {
+                return new Outcome(patched.bytes, patched.polls, null);
+            }
+        }
+        return weaveWithAsm(classFile);
+    }
+
+    /** The ASM weaver: the reference, and the fallback for what the byte patcher does not handle. */
+    static Outcome weaveWithAsm(byte[] classFile) {
         ClassReader reader;
         try {
             reader = new ClassReader(classFile);

@@ -1,0 +1,238 @@
+package dev.usethread.agent.weave;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/** The byte patcher weaves exactly what the ASM weaver weaves, over real class files. */
+class BytePatcherTest {
+
+    @Test
+    void sameCodeAsTheAsmWeaverForJdkClasses() throws IOException {
+        FileSystem jrt = FileSystems.getFileSystem(URI.create("jrt:/"));
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(jrt.getPath("/modules/java.base/java/util"))) {
+            files = s.filter(p -> p.toString().endsWith(".class")).sorted().limit(600).collect(Collectors.toList());
+        }
+        int patched = 0;
+        int polls = 0;
+        for (Path f : files) {
+            byte[] in = Files.readAllBytes(f);
+            Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+            BytePatcher.Result bytes = BytePatcher.weave(in);
+            if (bytes == null) {
+                continue;
+            }
+            patched++;
+            assertThat(bytes.polls).as(f.toString()).isEqualTo(asm.polls());
+            if (asm.bytes() == null) {
+                assertThat(bytes.bytes).as(f.toString()).isNull();
+                continue;
+            }
+            polls += bytes.polls;
+            assertThat(dump(bytes.bytes)).as(f.toString()).isEqualTo(dump(asm.bytes()));
+        }
+        assertThat(patched).isGreaterThan(files.size() * 9 / 10);
+        assertThat(polls).isGreaterThan(1000);
+    }
+
+    /**
+     * A loop at offset 0 (its label follows the entry poll), switches whose padding changes as
+     * polls move them, a backward lookupswitch and a try/finally: same code as ASM, and the woven
+     * class verifies and runs.
+     */
+    @Test
+    void handcraftedEdgeCasesMatchAsmAndVerify() throws Exception {
+        org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(org.objectweb.asm.ClassWriter.COMPUTE_FRAMES);
+        cw.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC, "Edges", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+        mv.visitCode();
+        Label top = new Label();
+        Label done = new Label();
+        Label next = new Label();
+        mv.visitLabel(top); // offset 0
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFLE, done);
+        mv.visitIincInsn(0, -1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        Label c0 = new Label();
+        Label c1 = new Label();
+        mv.visitTableSwitchInsn(0, 1, next, c0, c1); // forward only; padding moves with the polls before it
+        mv.visitLabel(c0);
+        mv.visitJumpInsn(Opcodes.GOTO, top);
+        mv.visitLabel(c1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitLookupSwitchInsn(next, new int[] {5, 7}, new Label[] {top, next}); // backward
+        mv.visitLabel(next);
+        mv.visitJumpInsn(Opcodes.GOTO, top);
+        mv.visitLabel(done);
+        Label ts = new Label();
+        Label te = new Label();
+        Label th = new Label();
+        Label after = new Label();
+        mv.visitTryCatchBlock(ts, te, th, null);
+        mv.visitTryCatchBlock(th, after, th, null); // self-covering, as javac emits for finally
+        mv.visitLabel(ts);
+        Label loop2 = new Label();
+        mv.visitLabel(loop2);
+        mv.visitIincInsn(0, 1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitIntInsn(Opcodes.BIPUSH, 3);
+        mv.visitJumpInsn(Opcodes.IF_ICMPLT, loop2);
+        mv.visitLabel(te);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(th);
+        mv.visitVarInsn(Opcodes.ASTORE, 1);
+        Label spin = new Label();
+        mv.visitLabel(spin);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFLT, spin); // backward inside the self-covering range: no poll
+        mv.visitVarInsn(Opcodes.ALOAD, 1);
+        mv.visitLabel(after);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        byte[] in = cw.toByteArray();
+
+        Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+        BytePatcher.Result bytes = BytePatcher.weave(in);
+        assertThat(bytes).isNotNull();
+        assertThat(bytes.polls).isEqualTo(asm.polls()).isEqualTo(5); // entry, 2 gotos, lookupswitch, loop in try; none in finally
+        assertThat(dump(bytes.bytes)).isEqualTo(dump(asm.bytes()));
+        for (byte[] woven : List.of(bytes.bytes, asm.bytes())) {
+            Class<?> c = new ClassLoader(getClass().getClassLoader()) {
+                Class<?> define() {
+                    return defineClass("Edges", woven, 0, woven.length);
+                }
+            }.define();
+            assertThat(c.getMethod("run", int.class).invoke(null, 0)).isEqualTo(3);
+        }
+    }
+
+    /**
+     * Same check over every class of the jars named in {@code -Dusethread.patcher.jars} (path
+     * separated), when given: prints how many classes the patcher handled and how many fell back.
+     */
+    @Test
+    void sameCodeAsTheAsmWeaverForGivenJars() throws IOException {
+        String jars = System.getProperty("usethread.patcher.jars");
+        org.junit.jupiter.api.Assumptions.assumeTrue(jars != null && !jars.isEmpty());
+        for (String jar : jars.split(java.io.File.pathSeparator)) {
+            int classes = 0;
+            int patched = 0;
+            int polls = 0;
+            int asmPolls = 0;
+            List<String> differ = new ArrayList<>();
+            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar)) {
+                for (java.util.zip.ZipEntry e : java.util.Collections.list(zip.entries())) {
+                    if (!e.getName().endsWith(".class") || e.getName().startsWith("META-INF/")) {
+                        continue;
+                    }
+                    classes++;
+                    byte[] in = zip.getInputStream(e).readAllBytes();
+                    Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+                    asmPolls += asm.polls();
+                    BytePatcher.Result bytes = BytePatcher.weave(in);
+                    if (bytes == null) {
+                        polls += asm.polls();
+                        continue;
+                    }
+                    patched++;
+                    polls += bytes.polls;
+                    if (bytes.polls != asm.polls() || (bytes.bytes == null) != (asm.bytes() == null)
+                            || (bytes.bytes != null && !dump(bytes.bytes).equals(dump(asm.bytes())))) {
+                        differ.add(e.getName());
+                    }
+                }
+            }
+            System.out.println("JAR " + new java.io.File(jar).getName() + " classes=" + classes + " patched=" + patched
+                    + " fellBack=" + (classes - patched) + " polls=" + polls + " asmPolls=" + asmPolls
+                    + " differ=" + differ.size());
+            assertThat(differ).as(jar).isEmpty();
+            assertThat(polls).isEqualTo(asmPolls);
+        }
+    }
+
+    /** Every method's instructions, labels (by offset), frames, handlers, lines and locals, as text. */
+    static List<String> dump(byte[] classFile) {
+        List<String> out = new ArrayList<>();
+        new ClassReader(classFile).accept(new ClassVisitor(Weaver.ASM_API) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exc) {
+                out.add("method " + access + " " + name + desc);
+                return new MethodVisitor(Weaver.ASM_API) {
+                    private final java.util.Map<Label, Integer> ids = new java.util.IdentityHashMap<>();
+
+                    /** Labels are named in the order they are first seen (read-only labels have no offset). */
+                    private String l(Label label) {
+                        return "L" + ids.computeIfAbsent(label, k -> ids.size());
+                    }
+
+                    private String t(Object[] types, int n) {
+                        StringBuilder b = new StringBuilder("[");
+                        for (int i = 0; i < n; i++) {
+                            Object o = types[i];
+                            b.append(o instanceof Label ? l((Label) o) : String.valueOf(o)).append(',');
+                        }
+                        return b.append(']').toString();
+                    }
+
+                    @Override public void visitFrame(int type, int nl, Object[] locals, int ns, Object[] stack) {
+                        out.add("frame " + t(locals, nl) + t(stack, ns));
+                    }
+                    @Override public void visitInsn(int op) { out.add("insn " + op); }
+                    @Override public void visitIntInsn(int op, int v) { out.add("int " + op + " " + v); }
+                    @Override public void visitVarInsn(int op, int v) { out.add("var " + op + " " + v); }
+                    @Override public void visitTypeInsn(int op, String t) { out.add("type " + op + " " + t); }
+                    @Override public void visitFieldInsn(int op, String o, String n, String d) {
+                        out.add("field " + op + " " + o + "." + n + d);
+                    }
+                    @Override public void visitMethodInsn(int op, String o, String n, String d, boolean itf) {
+                        out.add("call " + op + " " + o + "." + n + d + itf);
+                    }
+                    @Override public void visitInvokeDynamicInsn(String n, String d, Handle h, Object... args) {
+                        out.add("indy " + n + d + h + java.util.Arrays.toString(args));
+                    }
+                    @Override public void visitJumpInsn(int op, Label label) { out.add("jump " + op + " " + l(label)); }
+                    @Override public void visitLabel(Label label) { out.add("label " + l(label)); }
+                    @Override public void visitLdcInsn(Object v) { out.add("ldc " + v); }
+                    @Override public void visitIincInsn(int v, int inc) { out.add("iinc " + v + " " + inc); }
+                    @Override public void visitTableSwitchInsn(int min, int max, Label d, Label... ls) {
+                        out.add("table " + min + " " + max + " " + l(d) + " " + t(ls, ls.length));
+                    }
+                    @Override public void visitLookupSwitchInsn(Label d, int[] keys, Label[] ls) {
+                        out.add("lookup " + l(d) + java.util.Arrays.toString(keys) + t(ls, ls.length));
+                    }
+                    @Override public void visitMultiANewArrayInsn(String d, int dims) { out.add("multi " + d + dims); }
+                    @Override public void visitTryCatchBlock(Label s, Label e, Label h, String type) {
+                        out.add("try " + l(s) + " " + l(e) + " " + l(h) + " " + type);
+                    }
+                    @Override public void visitLocalVariable(String n, String d, String s, Label a, Label b, int i) {
+                        out.add("local " + n + d + s + l(a) + l(b) + i);
+                    }
+                    @Override public void visitLineNumber(int line, Label start) { out.add("line " + line + l(start)); }
+                    @Override public void visitMaxs(int s, int l) { out.add("maxs " + s + " " + l); }
+                };
+            }
+        }, ClassReader.EXPAND_FRAMES);
+        return out;
+    }
+}
