@@ -7,10 +7,11 @@ import java.util.Arrays;
  * Weaves the same polls as {@link PollMethodWeaver}, by patching the class file bytes in place of
  * ASM's read-and-rewrite round trip: the constant pool is only measured (one {@code Methodref} for
  * the poll is appended at its end), each woven method's code gets the 3-byte calls inserted, and
- * branch offsets, switch padding, the exception table, StackMapTable, LineNumberTable and local
- * variable tables are shifted accordingly. Anything unusual (old class files, {@code jsr}, type
- * annotations or unknown attributes inside code, offsets that no longer fit) returns null, and the
- * caller uses the ASM weaver instead.
+ * branch offsets, switch padding, the exception table, StackMapTable, LineNumberTable, local
+ * variable tables and type annotations in code are shifted accordingly. Anything unusual
+ * ({@code jsr}, unknown attributes inside code, offsets that no longer fit) returns null, and the
+ * caller uses the ASM weaver instead. It runs while the application starts, mostly before the JIT
+ * has compiled it, so it does as little per byte as it can.
  */
 final class BytePatcher {
     private static final int POLL_BYTES = 3;
@@ -63,20 +64,41 @@ final class BytePatcher {
         return (u2(p) << 16) | u2(p + 2);
     }
 
-    private String utf8(int index) {
+    private static final byte[] CODE = ascii("Code");
+    private static final byte[] CLINIT = ascii("<clinit>");
+    private static final byte[] LINE_NUMBER_TABLE = ascii("LineNumberTable");
+    private static final byte[] LOCAL_VARIABLE_TABLE = ascii("LocalVariableTable");
+    private static final byte[] LOCAL_VARIABLE_TYPE_TABLE = ascii("LocalVariableTypeTable");
+    private static final byte[] STACK_MAP_TABLE = ascii("StackMapTable");
+    private static final byte[] RUNTIME_VISIBLE_TYPE_ANNOTATIONS = ascii("RuntimeVisibleTypeAnnotations");
+    private static final byte[] RUNTIME_INVISIBLE_TYPE_ANNOTATIONS = ascii("RuntimeInvisibleTypeAnnotations");
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Whether constant {@code index} is the Utf8 {@code expected} (compared as bytes, nothing allocated). */
+    private boolean utf8Is(int index, byte[] expected) {
         int p = cpOffset[index];
         if (u1(p) != 1) {
             throw new IllegalStateException("not Utf8");
         }
-        // Modified UTF-8 only differs for NUL and supplementary characters, which the names
-        // compared here do not contain.
-        return new String(in, p + 3, u2(p + 1), StandardCharsets.UTF_8);
+        int length = u2(p + 1);
+        if (length != expected.length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (in[p + 3 + i] != expected[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private Result run() {
-        // Versions 50 (StackMapTable) up to the newest this project has verified; others go to ASM,
-        // which refuses versions it does not know.
-        if (s4(0) != 0xCAFEBABE || u2(6) < 50 || u2(6) > NEWEST_VERSION) {
+        // Versions 45 (Java 1.1; before 50 without frames, and jsr/ret send a method to ASM) up to
+        // the newest this project has verified; others go to ASM, which refuses versions it does not know.
+        if (s4(0) != 0xCAFEBABE || u2(6) < 45 || u2(6) > NEWEST_VERSION) {
             return null;
         }
         cpCount = u2(8);
@@ -133,15 +155,14 @@ final class BytePatcher {
         p += 2;
         for (int i = 0; i < methods; i++) {
             int macc = u2(p);
-            String mname = utf8(u2(p + 2));
-            boolean weavable = PollClassWeaver.weavable(macc, mname);
+            boolean weavable = PollClassWeaver.weavableAccess(macc) && !utf8Is(u2(p + 2), CLINIT);
             out.bytes(in, p, 6);
             int attrs = u2(p + 6);
             out.u2(attrs);
             p += 8;
             for (int a = 0; a < attrs; a++) {
                 int len = s4(p + 2);
-                if (weavable && "Code".equals(utf8(u2(p)))) {
+                if (weavable && utf8Is(u2(p), CODE)) {
                     if (!code(p)) {
                         return null;
                     }
@@ -167,9 +188,27 @@ final class BytePatcher {
         return p;
     }
 
-    /** Length of the instruction at {@code p} (code starting at {@code base}), or -1 if not handled. */
-    private int insnLength(int base, int p) {
-        int op = u1(p);
+    // Instruction lengths by opcode: 0 for tableswitch, lookupswitch and wide (computed), -1 for
+    // what the patcher does not handle (jsr, ret, jsr_w, reserved). Tables, not branch chains: the
+    // patcher runs while the application starts, mostly before the JIT has compiled it.
+    private static final byte[] LENGTH = new byte[256];
+    /** What an opcode does to control flow: only jumps and switches need their offsets rewritten. */
+    private static final byte[] KIND = new byte[256];
+    private static final byte PLAIN = 0;
+    private static final byte JUMP = 1;
+    private static final byte JUMP_W = 2;
+    private static final byte TABLESWITCH = 3;
+    private static final byte LOOKUPSWITCH = 4;
+
+    static {
+        for (int op = 0; op < 256; op++) {
+            LENGTH[op] = (byte) fixedLength(op);
+            KIND[op] = (op >= 0x99 && op <= 0xA7) || op == 0xC6 || op == 0xC7 ? JUMP
+                    : op == 0xC8 ? JUMP_W : op == 0xAA ? TABLESWITCH : op == 0xAB ? LOOKUPSWITCH : PLAIN;
+        }
+    }
+
+    private static int fixedLength(int op) {
         if (op <= 0x0F || (op >= 0x1A && op <= 0x35) || (op >= 0x3B && op <= 0x83)
                 || (op >= 0x85 && op <= 0x98) || (op >= 0xAC && op <= 0xB1) || op == 0xBE || op == 0xBF
                 || op == 0xC2 || op == 0xC3) {
@@ -189,157 +228,218 @@ final class BytePatcher {
         if (op == 0xB9 || op == 0xBA || op == 0xC8) {
             return 5;
         }
-        if (op == 0xC4) {
-            return u1(p + 1) == 0x84 ? 6 : 4;
-        }
-        if (op == 0xAA || op == 0xAB) {
-            int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
-            if (op == 0xAA) {
-                int n = s4(q + 8) - s4(q + 4) + 1;
-                return q + 12 + 4 * n - p;
-            }
-            return q + 8 + 8 * s4(q + 4) - p;
+        if (op == 0xAA || op == 0xAB || op == 0xC4) {
+            return 0;
         }
         return -1; // jsr, ret, jsr_w, reserved
     }
 
-    /** Writes the patched Code attribute starting at {@code attr}; false if ASM must do it. */
+    /** Length of a tableswitch, lookupswitch or wide instruction at {@code p} (code starting at {@code base}). */
+    private int variableLength(int base, int p, int op) {
+        if (op == 0xC4) {
+            return u1(p + 1) == 0x84 ? 6 : 4;
+        }
+        int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
+        if (op == 0xAA) {
+            return q + 12 + 4 * (s4(q + 8) - s4(q + 4) + 1) - p;
+        }
+        return q + 8 + 8 * s4(q + 4) - p;
+    }
+
+    /** Whether the jump or switch at {@code p} has a target at or before itself (a loop back-edge). */
+    private boolean jumpsBack(int base, int p, int kind) {
+        if (kind == JUMP) {
+            return s2(p + 1) <= 0;
+        }
+        if (kind == JUMP_W) {
+            return s4(p + 1) <= 0;
+        }
+        int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
+        if (s4(q) <= 0) {
+            return true;
+        }
+        if (kind == TABLESWITCH) {
+            int n = s4(q + 8) - s4(q + 4) + 1;
+            for (int k = 0; k < n; k++) {
+                if (s4(q + 12 + 4 * k) <= 0) {
+                    return true;
+                }
+            }
+        } else {
+            int n = s4(q + 4);
+            for (int k = 0; k < n; k++) {
+                if (s4(q + 12 + 8 * k) <= 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static final byte START = 1;
+    private static final byte POLL = 2;
+
+    // Per Code attribute: mark[offset] is START (| POLL) at instruction starts; jumps[0..jumpCount)
+    // are the offsets of jumps and switches in order, and deltas[i] is how far old offsets in
+    // (jumps[i - 1], jumps[i]] move; offsets after the last jump move by lastDelta.
+    private byte[] mark;
+    private int[] jumps = new int[64];
+    private int[] deltas = new int[64];
+    private int jumpCount;
+    private int lastDelta;
+
+    /** New offset of an old one that must be an instruction start or the code's end. */
+    private int moved(int old) {
+        if (old >= mark.length || mark[old] == 0) {
+            throw new IllegalStateException("offset " + old + " not an instruction");
+        }
+        int lo = 0;
+        int hi = jumpCount;
+        while (lo < hi) { // first jump at or after old
+            int mid = (lo + hi) >>> 1;
+            if (jumps[mid] < old) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return old + (lo < jumpCount ? deltas[lo] : lastDelta);
+    }
+
+    /**
+     * Writes the patched Code attribute starting at {@code attr}; false if ASM must do it. Only jumps
+     * and switches are decoded further; the code between them is copied in one piece.
+     */
     private boolean code(int attr) {
         int codeLength = s4(attr + 10);
         int base = attr + 14;
         int end = base + codeLength;
         int excCount = u2(end);
         int exc = end + 2;
-        // Decode instructions; mark where polls go.
-        boolean[] poll = new boolean[codeLength + 1];
-        boolean[] start = new boolean[codeLength + 1];
-        for (int p = base; p < end; ) {
-            int len = insnLength(base, p);
+        // Find instruction starts, jumps, switches, and which of them get a poll (back-edges).
+        mark = new byte[codeLength + 1];
+        jumpCount = 0;
+        int p = base;
+        while (p < end) {
+            int op = in[p] & 0xFF;
+            int len = LENGTH[op];
             if (len <= 0) {
-                return false;
+                if (len < 0) {
+                    return false;
+                }
+                len = variableLength(base, p, op);
             }
             int pos = p - base;
-            start[pos] = true;
-            int op = u1(p);
-            boolean back = false;
-            if ((op >= 0x99 && op <= 0xA7) || op == 0xC6 || op == 0xC7) {
-                back = s2(p + 1) <= 0;
-            } else if (op == 0xC8) {
-                back = s4(p + 1) <= 0;
-            } else if (op == 0xAA || op == 0xAB) {
-                int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
-                back = s4(q) <= 0;
-                if (op == 0xAA) {
-                    int n = s4(q + 8) - s4(q + 4) + 1;
-                    for (int k = 0; k < n && !back; k++) {
-                        back = s4(q + 12 + 4 * k) <= 0;
-                    }
-                } else {
-                    int n = s4(q + 4);
-                    for (int k = 0; k < n && !back; k++) {
-                        back = s4(q + 12 + 8 * k) <= 0;
-                    }
+            byte kind = KIND[op];
+            if (kind != PLAIN) {
+                if (jumpCount == jumps.length) {
+                    jumps = Arrays.copyOf(jumps, jumpCount * 2);
+                    deltas = Arrays.copyOf(deltas, jumpCount * 2);
                 }
-            }
-            if (back && !selfCovered(exc, excCount, pos)) {
-                poll[pos] = true;
+                jumps[jumpCount++] = pos;
+                mark[pos] = jumpsBack(base, p, kind) && !selfCovered(exc, excCount, pos) ? START | POLL : START;
+            } else {
+                mark[pos] = START;
             }
             p += len;
         }
-        start[codeLength] = true;
-        // New offset of every old offset: the entry poll shifts everything (labels at 0 follow it);
-        // a poll inserted at an instruction stays after that instruction's labels and frame. A
-        // moved switch gets new padding, so offsets are computed in one forward pass.
-        int[] shift = new int[codeLength + 1];
-        int now = POLL_BYTES;
+        if (p != end) {
+            return false;
+        }
+        mark[codeLength] = START;
+        // Offsets move by the entry poll, the polls before them and the changed padding of switches
+        // before them. A poll inserted at an instruction stays after that instruction's labels and
+        // frame, so the instruction's own old offset moves like the code before it.
+        int delta = POLL_BYTES;
         int count = 1;
-        for (int p = base; p < end; ) {
-            int pos = p - base;
-            int len = insnLength(base, p);
-            shift[pos] = now;
-            if (poll[pos]) {
-                now += POLL_BYTES;
+        for (int i = 0; i < jumpCount; i++) {
+            int pos = jumps[i];
+            deltas[i] = delta;
+            if ((mark[pos] & POLL) != 0) {
+                delta += POLL_BYTES;
                 count++;
             }
-            int op = u1(p);
+            int op = u1(base + pos);
             if (op == 0xAA || op == 0xAB) {
                 int oldPad = (4 - ((pos + 1) & 3)) & 3;
-                int newPad = (4 - ((now + 1) & 3)) & 3;
-                len += newPad - oldPad;
+                int newPad = (4 - ((pos + delta + 1) & 3)) & 3;
+                delta += newPad - oldPad;
             }
-            now += len;
-            p += insnLength(base, p);
         }
-        shift[codeLength] = now;
-        int newLength = now;
+        lastDelta = delta;
+        int newLength = codeLength + delta;
         if (newLength > 0xFFFF) {
             return false;
         }
-        // Attribute header is written once the length is known.
-        Out saved = out;
-        out = new Out(codeLength + 3 * count + 256);
+        out.bytes(in, attr, 2); // attribute_name_index; the length is set at the end
+        int attrLengthAt = out.size;
+        out.u4(0);
         out.bytes(in, attr + 6, 4); // max_stack, max_locals
         out.u4(newLength);
         int codeStart = out.size;
         pollCall();
-        for (int p = base; p < end; ) {
-            int pos = p - base;
-            int len = insnLength(base, p);
-            if (poll[pos]) {
+        int copied = base;
+        for (int i = 0; i < jumpCount; i++) {
+            int pos = jumps[i];
+            p = base + pos;
+            out.bytes(in, copied, p - copied);
+            if ((mark[pos] & POLL) != 0) {
                 pollCall();
             }
-            now = out.size - codeStart;
-            if (now != shift[pos] + (poll[pos] ? POLL_BYTES : 0)) {
+            int now = out.size - codeStart;
+            if (now != pos + deltas[i] + ((mark[pos] & POLL) != 0 ? POLL_BYTES : 0)) {
                 throw new IllegalStateException("offset");
             }
             int op = u1(p);
-            if ((op >= 0x99 && op <= 0xA7) || op == 0xC6 || op == 0xC7) {
-                int d = shift[pos + s2(p + 1)] - now;
+            byte kind = KIND[op];
+            if (kind == JUMP) {
+                int d = moved(pos + s2(p + 1)) - now;
                 if (d != (short) d) {
                     return false;
                 }
                 out.u1(op);
                 out.u2(d);
-            } else if (op == 0xC8) {
+                copied = p + 3;
+            } else if (kind == JUMP_W) {
                 out.u1(op);
-                out.u4(shift[pos + s4(p + 1)] - now);
-            } else if (op == 0xAA || op == 0xAB) {
+                out.u4(moved(pos + s4(p + 1)) - now);
+                copied = p + 5;
+            } else {
                 int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
                 out.u1(op);
                 while (((out.size - codeStart) & 3) != 0) {
                     out.u1(0);
                 }
-                out.u4(shift[pos + s4(q)] - now);
-                if (op == 0xAA) {
+                out.u4(moved(pos + s4(q)) - now);
+                if (kind == TABLESWITCH) {
                     int lo = s4(q + 4);
                     int hi = s4(q + 8);
                     out.u4(lo);
                     out.u4(hi);
                     for (int k = 0; k < hi - lo + 1; k++) {
-                        out.u4(shift[pos + s4(q + 12 + 4 * k)] - now);
+                        out.u4(moved(pos + s4(q + 12 + 4 * k)) - now);
                     }
                 } else {
                     int n = s4(q + 4);
                     out.u4(n);
                     for (int k = 0; k < n; k++) {
                         out.u4(s4(q + 8 + 8 * k));
-                        out.u4(shift[pos + s4(q + 12 + 8 * k)] - now);
+                        out.u4(moved(pos + s4(q + 12 + 8 * k)) - now);
                     }
                 }
-            } else {
-                out.bytes(in, p, len);
+                copied = p + variableLength(base, p, op);
             }
-            p += len;
         }
+        out.bytes(in, copied, end - copied);
         if (out.size - codeStart != newLength) {
             throw new IllegalStateException("length");
         }
         out.u2(excCount);
         for (int i = 0; i < excCount; i++) {
             int e = exc + 8 * i;
-            out.u2(at(shift, start, u2(e)));
-            out.u2(at(shift, start, u2(e + 2)));
-            out.u2(at(shift, start, u2(e + 4)));
+            out.u2(moved(u2(e)));
+            out.u2(moved(u2(e + 2)));
+            out.u2(moved(u2(e + 4)));
             out.u2(u2(e + 6));
         }
         int a = exc + 8 * excCount;
@@ -347,55 +447,48 @@ final class BytePatcher {
         out.u2(attrs);
         a += 2;
         for (int i = 0; i < attrs; i++) {
-            String name = utf8(u2(a));
+            int name = u2(a);
             int len = s4(a + 2);
             int body = a + 6;
             out.bytes(in, a, 2);
             int lenAt = out.size;
             out.u4(0);
-            if ("LineNumberTable".equals(name)) {
+            if (utf8Is(name, LINE_NUMBER_TABLE)) {
                 int n = u2(body);
                 out.u2(n);
                 for (int k = 0; k < n; k++) {
-                    out.u2(at(shift, start, u2(body + 2 + 4 * k)));
+                    out.u2(moved(u2(body + 2 + 4 * k)));
                     out.u2(u2(body + 4 + 4 * k));
                 }
-            } else if ("LocalVariableTable".equals(name) || "LocalVariableTypeTable".equals(name)) {
+            } else if (utf8Is(name, LOCAL_VARIABLE_TABLE) || utf8Is(name, LOCAL_VARIABLE_TYPE_TABLE)) {
                 int n = u2(body);
                 out.u2(n);
                 for (int k = 0; k < n; k++) {
                     int v = body + 2 + 10 * k;
-                    int from = at(shift, start, u2(v));
-                    int to = at(shift, start, u2(v) + u2(v + 2));
+                    int from = moved(u2(v));
+                    int to = moved(u2(v) + u2(v + 2));
                     out.u2(from);
                     out.u2(to - from);
                     out.bytes(in, v + 4, 6);
                 }
-            } else if ("StackMapTable".equals(name)) {
-                if (!frames(body, shift, start)) {
+            } else if (utf8Is(name, STACK_MAP_TABLE)) {
+                if (!frames(body)) {
+                    return false;
+                }
+            } else if (utf8Is(name, RUNTIME_VISIBLE_TYPE_ANNOTATIONS)
+                    || utf8Is(name, RUNTIME_INVISIBLE_TYPE_ANNOTATIONS)) {
+                if (typeAnnotations(body) != body + len) {
                     return false;
                 }
             } else {
-                return false; // type annotations, unknown attributes: offsets we cannot fix
+                return false; // unknown attributes: offsets we cannot fix
             }
             out.setU4(lenAt, out.size - lenAt - 4);
             a = body + len;
         }
-        byte[] code = out.toArray();
-        out = saved;
-        out.bytes(in, attr, 2);
-        out.u4(code.length);
-        out.bytes(code, 0, code.length);
+        out.setU4(attrLengthAt, out.size - attrLengthAt - 4);
         polls += count;
         return true;
-    }
-
-    /** A new offset for an old one that must be an instruction boundary (or the code's end). */
-    private static int at(int[] shift, boolean[] start, int old) {
-        if (old >= start.length || !start[old]) {
-            throw new IllegalStateException("offset " + old + " not an instruction");
-        }
-        return shift[old];
     }
 
     /** Whether {@code pos} lies in a range whose handler lies inside that range at or before pos. */
@@ -412,7 +505,7 @@ final class BytePatcher {
         return false;
     }
 
-    private boolean frames(int body, int[] shift, boolean[] start) {
+    private boolean frames(int body) {
         int n = u2(body);
         out.u2(n);
         int p = body + 2;
@@ -435,7 +528,7 @@ final class BytePatcher {
                 return false;
             }
             old = old + delta + 1;
-            int pos = at(shift, start, old);
+            int pos = moved(old);
             int d = pos - now - 1;
             now = pos;
             if (type < 64 || type == 251) {
@@ -453,7 +546,7 @@ final class BytePatcher {
                     out.u1(247);
                     out.u2(d);
                 }
-                p = types(rest, 1, shift, start);
+                p = types(rest, 1);
             } else if (type < 251) {
                 out.u1(type);
                 out.u2(d);
@@ -461,23 +554,100 @@ final class BytePatcher {
             } else if (type < 255) {
                 out.u1(type);
                 out.u2(d);
-                p = types(rest, type - 251, shift, start);
+                p = types(rest, type - 251);
             } else {
                 out.u1(type);
                 out.u2(d);
                 int locals = u2(rest);
                 out.u2(locals);
-                int q = types(rest + 2, locals, shift, start);
+                int q = types(rest + 2, locals);
                 int stack = u2(q);
                 out.u2(stack);
-                p = types(q + 2, stack, shift, start);
+                p = types(q + 2, stack);
             }
         }
         return true;
     }
 
+    /**
+     * Copies the type annotations of a Code attribute (JVMS 4.7.20), moving the offsets of their
+     * targets (local variable ranges, and the instructions new, instanceof, checkcast, method
+     * references and calls with type arguments); returns the end. Other targets cannot occur in code.
+     */
+    private int typeAnnotations(int p) {
+        int n = u2(p);
+        out.u2(n);
+        p += 2;
+        for (int i = 0; i < n; i++) {
+            int target = u1(p);
+            out.u1(target);
+            p++;
+            if (target == 0x40 || target == 0x41) { // local variable, resource variable
+                int ranges = u2(p);
+                out.u2(ranges);
+                p += 2;
+                for (int k = 0; k < ranges; k++) {
+                    int from = moved(u2(p));
+                    int to = moved(u2(p) + u2(p + 2));
+                    out.u2(from);
+                    out.u2(to - from);
+                    out.bytes(in, p + 4, 2);
+                    p += 6;
+                }
+            } else if (target == 0x42) { // exception parameter: an exception table index
+                out.bytes(in, p, 2);
+                p += 2;
+            } else if (target >= 0x43 && target <= 0x46) { // instanceof, new, method references
+                out.u2(moved(u2(p)));
+                p += 2;
+            } else if (target >= 0x47 && target <= 0x4B) { // cast, type arguments
+                out.u2(moved(u2(p)));
+                out.bytes(in, p + 2, 1);
+                p += 3;
+            } else {
+                throw new IllegalStateException("type annotation target " + target + " in code");
+            }
+            int rest = skipAnnotation(p + 1 + 2 * u1(p)); // type_path, then the annotation proper
+            out.bytes(in, p, rest - p);
+            p = rest;
+        }
+        return p;
+    }
+
+    /** The end of an annotation structure: type_index, then element_value_pairs. */
+    private int skipAnnotation(int p) {
+        int pairs = u2(p + 2);
+        p += 4;
+        for (int i = 0; i < pairs; i++) {
+            p = skipElementValue(p + 2);
+        }
+        return p;
+    }
+
+    private int skipElementValue(int p) {
+        int tag = u1(p);
+        switch (tag) {
+            case 'B': case 'C': case 'D': case 'F': case 'I': case 'J': case 'S': case 'Z': case 's': case 'c':
+                return p + 3;
+            case 'e':
+                return p + 5;
+            case '@':
+                return skipAnnotation(p + 1);
+            case '[': {
+                int n = u2(p + 1);
+                p += 3;
+                for (int i = 0; i < n; i++) {
+                    p = skipElementValue(p);
+                }
+                return p;
+            }
+            default:
+                throw new IllegalStateException("element_value tag " + tag);
+        }
+    }
+
     /** Copies {@code n} verification types, remapping Uninitialized(offset); returns the end. */
-    private int types(int p, int n, int[] shift, boolean[] start) {
+    private int types(int p, int n) {
         for (int i = 0; i < n; i++) {
             int tag = u1(p);
             out.u1(tag);
@@ -485,7 +655,7 @@ final class BytePatcher {
                 out.u2(u2(p + 1));
                 p += 3;
             } else if (tag == 8) {
-                out.u2(at(shift, start, u2(p + 1)));
+                out.u2(moved(u2(p + 1)));
                 p += 3;
             } else if (tag <= 6) {
                 p += 1;

@@ -30,7 +30,10 @@ final class PollClassWeaver extends ClassVisitor {
      * forward), or methods without code.
      */
     static boolean weavable(int access, String name) {
-        return !"<clinit>".equals(name)
-                && (access & (Opcodes.ACC_BRIDGE | Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0;
+        return !"<clinit>".equals(name) && weavableAccess(access);
+    }
+
+    static boolean weavableAccess(int access) {
+        return (access & (Opcodes.ACC_BRIDGE | Opcodes.ACC_ABSTRACT | Opcodes.ACC_NATIVE)) == 0;
     }
 }

@@ -230,6 +230,22 @@ class BytePatcherTest {
                     }
                     @Override public void visitLineNumber(int line, Label start) { out.add("line " + line + l(start)); }
                     @Override public void visitMaxs(int s, int l) { out.add("maxs " + s + " " + l); }
+                    @Override public org.objectweb.asm.AnnotationVisitor visitInsnAnnotation(int ref,
+                            org.objectweb.asm.TypePath path, String d, boolean visible) {
+                        out.add("insn-annotation " + ref + " " + path + " " + d + " " + visible);
+                        return null;
+                    }
+                    @Override public org.objectweb.asm.AnnotationVisitor visitLocalVariableAnnotation(int ref,
+                            org.objectweb.asm.TypePath path, Label[] s, Label[] e, int[] i, String d, boolean visible) {
+                        out.add("local-annotation " + ref + " " + path + " " + t(s, s.length) + t(e, e.length)
+                                + java.util.Arrays.toString(i) + " " + d + " " + visible);
+                        return null;
+                    }
+                    @Override public org.objectweb.asm.AnnotationVisitor visitTryCatchAnnotation(int ref,
+                            org.objectweb.asm.TypePath path, String d, boolean visible) {
+                        out.add("try-annotation " + ref + " " + path + " " + d + " " + visible);
+                        return null;
+                    }
                 };
             }
         }, ClassReader.EXPAND_FRAMES);
