@@ -128,6 +128,76 @@ class BytePatcherTest {
     }
 
     /**
+     * A Java 1.4 class file (no frames) and type annotations in code (on a cast after a loop, on a
+     * local variable whose range spans the loop): patched, not left to ASM; same code and
+     * annotation offsets as ASM; verifies and runs.
+     */
+    @Test
+    void oldClassFilesAndTypeAnnotationsInCodeArePatched() throws Exception {
+        for (int version : new int[] {Opcodes.V1_4, Opcodes.V1_8}) {
+            // (Frames computed by ASM for a 1.4 class would be a CLDC StackMap attribute, which javac never wrote.)
+            org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(version >= Opcodes.V1_6
+                    ? org.objectweb.asm.ClassWriter.COMPUTE_FRAMES : org.objectweb.asm.ClassWriter.COMPUTE_MAXS);
+            cw.visit(version, Opcodes.ACC_PUBLIC, "Annotated", null, "java/lang/Object", null);
+            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+            mv.visitCode();
+            Label start = new Label();
+            Label loop = new Label();
+            Label end = new Label();
+            mv.visitLdcInsn("x");
+            mv.visitVarInsn(Opcodes.ASTORE, 1);
+            mv.visitLabel(start);
+            mv.visitLabel(loop);
+            mv.visitIincInsn(0, 1);
+            mv.visitVarInsn(Opcodes.ILOAD, 0);
+            mv.visitIntInsn(Opcodes.BIPUSH, 10);
+            mv.visitJumpInsn(Opcodes.IF_ICMPLT, loop); // back-edge: a poll before it
+            mv.visitVarInsn(Opcodes.ALOAD, 1);
+            mv.visitTypeInsn(Opcodes.CHECKCAST, "java/lang/String");
+            if (version >= Opcodes.V1_8) {
+                mv.visitInsnAnnotation(org.objectweb.asm.TypeReference.newTypeArgumentReference(
+                        org.objectweb.asm.TypeReference.CAST, 0).getValue(), null, "LTypeUse;", true).visitEnd();
+            }
+            mv.visitInsn(Opcodes.POP);
+            mv.visitLabel(end);
+            mv.visitVarInsn(Opcodes.ILOAD, 0);
+            mv.visitInsn(Opcodes.IRETURN);
+            mv.visitLocalVariable("s", "Ljava/lang/Object;", null, start, end, 1);
+            if (version >= Opcodes.V1_8) {
+                org.objectweb.asm.AnnotationVisitor av = mv.visitLocalVariableAnnotation(
+                        org.objectweb.asm.TypeReference.newTypeReference(org.objectweb.asm.TypeReference.LOCAL_VARIABLE)
+                                .getValue(), null, new Label[] {start}, new Label[] {end}, new int[] {1}, "LTypeUse;", false);
+                av.visit("value", 7);
+                org.objectweb.asm.AnnotationVisitor names = av.visitArray("names");
+                names.visit(null, "a");
+                names.visitEnd(); // writes the array's length
+                av.visitEnd();
+            }
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+            cw.visitEnd();
+            byte[] in = cw.toByteArray();
+
+            Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+            BytePatcher.Result bytes = BytePatcher.weave(in);
+            assertThat(bytes).as("version %d", version).isNotNull();
+            assertThat(bytes.polls).isEqualTo(asm.polls()).isEqualTo(2);
+            List<String> dumped = dump(bytes.bytes);
+            assertThat(dumped).isEqualTo(dump(asm.bytes()));
+            if (version >= Opcodes.V1_8) {
+                assertThat(dumped).anyMatch(line -> line.startsWith("insn-annotation"))
+                        .anyMatch(line -> line.startsWith("local-annotation"));
+            }
+            Class<?> c = new ClassLoader(getClass().getClassLoader()) {
+                Class<?> define() {
+                    return defineClass("Annotated", bytes.bytes, 0, bytes.bytes.length);
+                }
+            }.define();
+            assertThat(c.getMethod("run", int.class).invoke(null, 0)).isEqualTo(10);
+        }
+    }
+
+    /**
      * Same check over every class of the jars named in {@code -Dusethread.patcher.jars} (path
      * separated), when given: prints how many classes the patcher handled and how many fell back.
      */
