@@ -14,7 +14,10 @@ import java.util.jar.JarFile;
  * class path first), so that it, the runtime and the shaded libraries are one copy for every loader.
  */
 public final class AgentMain {
-    /** System property set once the agent runs; lets {@link UsethreadAgent} see it without loading runtime classes. */
+    /**
+     * System property set to the agent jar's path once the agent runs; lets {@link UsethreadAgent}
+     * see it without loading runtime classes.
+     */
     static final String INSTALLED_PROPERTY = "usethread.agent.installed";
 
     private static PollTransformer transformer;
@@ -48,8 +51,9 @@ public final class AgentMain {
         if (late) {
             markCopiesInOtherLoaders(inst);
         }
-        int retransformed = retransformLoaded(inst, late);
-        System.setProperty(INSTALLED_PROPERTY, version(jarPath));
+        int retransformed = retransformLoaded(inst, late, config);
+        // The jar's path, not its version: reading the manifest again would cost start-up time.
+        System.setProperty(INSTALLED_PROPERTY, jarPath == null ? "unknown" : jarPath);
         if (config.verbose()) {
             System.err.println("[usethread-agent] usethread agent " + version(jarPath) + " from " + jarPath + " ("
                     + (late ? "attached" : "at start-up") + "), options " + config.effective() + ", retransformed "
@@ -96,7 +100,10 @@ public final class AgentMain {
      * Classes loaded before the transformer was added: the opted-in JDK packages, and after a late
      * attach the application's classes too. Frames already running keep their old code.
      */
-    private static int retransformLoaded(Instrumentation inst, boolean late) {
+    private static int retransformLoaded(Instrumentation inst, boolean late, AgentConfig config) {
+        if (!late && !config.hasJdkPatterns()) {
+            return 0; // at start-up only JDK classes are loaded yet, and none is opted in
+        }
         List<Class<?>> targets = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             if (c.isArray() || c.isPrimitive() || c.isHidden() || !inst.isModifiableClass(c)) {

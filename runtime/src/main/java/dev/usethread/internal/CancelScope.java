@@ -14,7 +14,10 @@ import java.util.Objects;
  * honoured by woven polls; cooperative ones only by explicit checkpoints.
  */
 public final class CancelScope implements CancelEvent {
-    private static final System.Logger LOG = System.getLogger("dev.usethread");
+    /** Created on first use: loading the logging backend costs milliseconds of the agent's start-up. */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger("dev.usethread");
+    }
 
     private final String signalMessage;
     private final boolean intrusive;
@@ -212,7 +215,7 @@ public final class CancelScope implements CancelEvent {
         try {
             action.run();
         } catch (Throwable t) {
-            LOG.log(System.Logger.Level.WARNING, "an onCancel action threw; other actions still ran", t);
+            Log.LOG.log(System.Logger.Level.WARNING, "an onCancel action threw; other actions still ran", t);
         }
     }
 

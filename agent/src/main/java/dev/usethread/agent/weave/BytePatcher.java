@@ -308,16 +308,55 @@ final class BytePatcher {
 
     /**
      * Writes the patched Code attribute starting at {@code attr}; false if ASM must do it. Only jumps
-     * and switches are decoded further; the code between them is copied in one piece.
+     * and switches are decoded further; the code between them is copied in one piece. Split into
+     * small methods on purpose: the JIT compiles each quickly while the application starts (as one
+     * method, C2 spent about 450 ms compiling it, on a core the application needed).
      */
     private boolean code(int attr) {
         int codeLength = s4(attr + 10);
         int base = attr + 14;
         int end = base + codeLength;
-        int excCount = u2(end);
         int exc = end + 2;
-        // Find instruction starts, jumps, switches, and which of them get a poll (back-edges).
-        mark = new byte[codeLength + 1];
+        if (!scan(base, end, exc, u2(end))) {
+            return false;
+        }
+        int count = layout(base);
+        int newLength = codeLength + lastDelta;
+        if (newLength > 0xFFFF) {
+            return false;
+        }
+        out.bytes(in, attr, 2); // attribute_name_index; the length is set at the end
+        int attrLengthAt = out.size;
+        out.u4(0);
+        out.bytes(in, attr + 6, 4); // max_stack, max_locals
+        out.u4(newLength);
+        int codeStart = out.size;
+        if (!writeCode(base, end, codeStart)) {
+            return false;
+        }
+        if (out.size - codeStart != newLength) {
+            throw new IllegalStateException("length");
+        }
+        int excCount = u2(end);
+        out.u2(excCount);
+        for (int i = 0; i < excCount; i++) {
+            int e = exc + 8 * i;
+            out.u2(moved(u2(e)));
+            out.u2(moved(u2(e + 2)));
+            out.u2(moved(u2(e + 4)));
+            out.u2(u2(e + 6));
+        }
+        if (!codeAttributes(exc + 8 * excCount)) {
+            return false;
+        }
+        out.setU4(attrLengthAt, out.size - attrLengthAt - 4);
+        polls += count;
+        return true;
+    }
+
+    /** Finds instruction starts, jumps, switches, and which of them get a poll (back-edges). */
+    private boolean scan(int base, int end, int exc, int excCount) {
+        mark = new byte[end - base + 1];
         jumpCount = 0;
         int p = base;
         while (p < end) {
@@ -329,27 +368,35 @@ final class BytePatcher {
                 }
                 len = variableLength(base, p, op);
             }
-            int pos = p - base;
             byte kind = KIND[op];
-            if (kind != PLAIN) {
-                if (jumpCount == jumps.length) {
-                    jumps = Arrays.copyOf(jumps, jumpCount * 2);
-                    deltas = Arrays.copyOf(deltas, jumpCount * 2);
-                }
-                jumps[jumpCount++] = pos;
-                mark[pos] = jumpsBack(base, p, kind) && !selfCovered(exc, excCount, pos) ? START | POLL : START;
+            if (kind == PLAIN) {
+                mark[p - base] = START;
             } else {
-                mark[pos] = START;
+                jump(base, p, kind, exc, excCount);
             }
             p += len;
         }
-        if (p != end) {
-            return false;
+        mark[end - base] = START;
+        return p == end;
+    }
+
+    private void jump(int base, int p, byte kind, int exc, int excCount) {
+        int pos = p - base;
+        if (jumpCount == jumps.length) {
+            jumps = Arrays.copyOf(jumps, jumpCount * 2);
+            deltas = Arrays.copyOf(deltas, jumpCount * 2);
         }
-        mark[codeLength] = START;
-        // Offsets move by the entry poll, the polls before them and the changed padding of switches
-        // before them. A poll inserted at an instruction stays after that instruction's labels and
-        // frame, so the instruction's own old offset moves like the code before it.
+        jumps[jumpCount++] = pos;
+        mark[pos] = jumpsBack(base, p, kind) && !selfCovered(exc, excCount, pos) ? START | POLL : START;
+    }
+
+    /**
+     * Sets the deltas: offsets move by the entry poll, the polls before them and the changed padding
+     * of switches before them. A poll inserted at an instruction stays after that instruction's
+     * labels and frame, so the instruction's own old offset moves like the code before it. Returns
+     * the number of polls.
+     */
+    private int layout(int base) {
         int delta = POLL_BYTES;
         int count = 1;
         for (int i = 0; i < jumpCount; i++) {
@@ -359,38 +406,33 @@ final class BytePatcher {
                 delta += POLL_BYTES;
                 count++;
             }
-            int op = u1(base + pos);
-            if (op == 0xAA || op == 0xAB) {
+            if (KIND[in[base + pos] & 0xFF] >= TABLESWITCH) {
                 int oldPad = (4 - ((pos + 1) & 3)) & 3;
                 int newPad = (4 - ((pos + delta + 1) & 3)) & 3;
                 delta += newPad - oldPad;
             }
         }
         lastDelta = delta;
-        int newLength = codeLength + delta;
-        if (newLength > 0xFFFF) {
-            return false;
-        }
-        out.bytes(in, attr, 2); // attribute_name_index; the length is set at the end
-        int attrLengthAt = out.size;
-        out.u4(0);
-        out.bytes(in, attr + 6, 4); // max_stack, max_locals
-        out.u4(newLength);
-        int codeStart = out.size;
+        return count;
+    }
+
+    /** Writes the code: the entry poll, then the old code with polls and moved jump offsets. */
+    private boolean writeCode(int base, int end, int codeStart) {
         pollCall();
         int copied = base;
         for (int i = 0; i < jumpCount; i++) {
             int pos = jumps[i];
-            p = base + pos;
+            int p = base + pos;
             out.bytes(in, copied, p - copied);
-            if ((mark[pos] & POLL) != 0) {
+            boolean poll = (mark[pos] & POLL) != 0;
+            if (poll) {
                 pollCall();
             }
             int now = out.size - codeStart;
-            if (now != pos + deltas[i] + ((mark[pos] & POLL) != 0 ? POLL_BYTES : 0)) {
+            if (now != pos + deltas[i] + (poll ? POLL_BYTES : 0)) {
                 throw new IllegalStateException("offset");
             }
-            int op = u1(p);
+            int op = in[p] & 0xFF;
             byte kind = KIND[op];
             if (kind == JUMP) {
                 int d = moved(pos + s2(p + 1)) - now;
@@ -405,44 +447,43 @@ final class BytePatcher {
                 out.u4(moved(pos + s4(p + 1)) - now);
                 copied = p + 5;
             } else {
-                int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
-                out.u1(op);
-                while (((out.size - codeStart) & 3) != 0) {
-                    out.u1(0);
-                }
-                out.u4(moved(pos + s4(q)) - now);
-                if (kind == TABLESWITCH) {
-                    int lo = s4(q + 4);
-                    int hi = s4(q + 8);
-                    out.u4(lo);
-                    out.u4(hi);
-                    for (int k = 0; k < hi - lo + 1; k++) {
-                        out.u4(moved(pos + s4(q + 12 + 4 * k)) - now);
-                    }
-                } else {
-                    int n = s4(q + 4);
-                    out.u4(n);
-                    for (int k = 0; k < n; k++) {
-                        out.u4(s4(q + 8 + 8 * k));
-                        out.u4(moved(pos + s4(q + 12 + 8 * k)) - now);
-                    }
-                }
-                copied = p + variableLength(base, p, op);
+                copied = p + writeSwitch(base, p, kind, now, codeStart);
             }
         }
         out.bytes(in, copied, end - copied);
-        if (out.size - codeStart != newLength) {
-            throw new IllegalStateException("length");
+        return true;
+    }
+
+    /** Writes a switch at its new place (new padding, moved targets); returns its old length. */
+    private int writeSwitch(int base, int p, byte kind, int now, int codeStart) {
+        int pos = p - base;
+        int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
+        out.u1(in[p] & 0xFF);
+        while (((out.size - codeStart) & 3) != 0) {
+            out.u1(0);
         }
-        out.u2(excCount);
-        for (int i = 0; i < excCount; i++) {
-            int e = exc + 8 * i;
-            out.u2(moved(u2(e)));
-            out.u2(moved(u2(e + 2)));
-            out.u2(moved(u2(e + 4)));
-            out.u2(u2(e + 6));
+        out.u4(moved(pos + s4(q)) - now);
+        if (kind == TABLESWITCH) {
+            int lo = s4(q + 4);
+            int hi = s4(q + 8);
+            out.u4(lo);
+            out.u4(hi);
+            for (int k = 0; k < hi - lo + 1; k++) {
+                out.u4(moved(pos + s4(q + 12 + 4 * k)) - now);
+            }
+        } else {
+            int n = s4(q + 4);
+            out.u4(n);
+            for (int k = 0; k < n; k++) {
+                out.u4(s4(q + 8 + 8 * k));
+                out.u4(moved(pos + s4(q + 12 + 8 * k)) - now);
+            }
         }
-        int a = exc + 8 * excCount;
+        return variableLength(base, p, in[p] & 0xFF);
+    }
+
+    /** Copies the Code attribute's own attributes starting at {@code a}, offsets moved. */
+    private boolean codeAttributes(int a) {
         int attrs = u2(a);
         out.u2(attrs);
         a += 2;
@@ -454,23 +495,9 @@ final class BytePatcher {
             int lenAt = out.size;
             out.u4(0);
             if (utf8Is(name, LINE_NUMBER_TABLE)) {
-                int n = u2(body);
-                out.u2(n);
-                for (int k = 0; k < n; k++) {
-                    out.u2(moved(u2(body + 2 + 4 * k)));
-                    out.u2(u2(body + 4 + 4 * k));
-                }
+                lineNumbers(body);
             } else if (utf8Is(name, LOCAL_VARIABLE_TABLE) || utf8Is(name, LOCAL_VARIABLE_TYPE_TABLE)) {
-                int n = u2(body);
-                out.u2(n);
-                for (int k = 0; k < n; k++) {
-                    int v = body + 2 + 10 * k;
-                    int from = moved(u2(v));
-                    int to = moved(u2(v) + u2(v + 2));
-                    out.u2(from);
-                    out.u2(to - from);
-                    out.bytes(in, v + 4, 6);
-                }
+                localVariables(body);
             } else if (utf8Is(name, STACK_MAP_TABLE)) {
                 if (!frames(body)) {
                     return false;
@@ -486,9 +513,29 @@ final class BytePatcher {
             out.setU4(lenAt, out.size - lenAt - 4);
             a = body + len;
         }
-        out.setU4(attrLengthAt, out.size - attrLengthAt - 4);
-        polls += count;
         return true;
+    }
+
+    private void lineNumbers(int body) {
+        int n = u2(body);
+        out.u2(n);
+        for (int k = 0; k < n; k++) {
+            out.u2(moved(u2(body + 2 + 4 * k)));
+            out.u2(u2(body + 4 + 4 * k));
+        }
+    }
+
+    private void localVariables(int body) {
+        int n = u2(body);
+        out.u2(n);
+        for (int k = 0; k < n; k++) {
+            int v = body + 2 + 10 * k;
+            int from = moved(u2(v));
+            int to = moved(u2(v) + u2(v + 2));
+            out.u2(from);
+            out.u2(to - from);
+            out.bytes(in, v + 4, 6);
+        }
     }
 
     /** Whether {@code pos} lies in a range whose handler lies inside that range at or before pos. */
