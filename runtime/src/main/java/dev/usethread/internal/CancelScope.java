@@ -51,6 +51,7 @@ public final class CancelScope implements CancelEvent {
     /** Enters this scope on the current thread. A scope is entered once. */
     public void enter() {
         ThreadState current = ThreadState.current();
+        boolean armed = false;
         synchronized (lock) {
             if (entered) {
                 throw new IllegalStateException("scope was already entered: " + signalMessage);
@@ -62,11 +63,15 @@ public final class CancelScope implements CancelEvent {
             current.top = this;
             if (cancelled) {
                 count();
+                armed = intrusive;
                 if (intrusive) {
                     interruptedThread = true;
                     current.interruptOrDefer();
                 }
             }
+        }
+        if (armed) {
+            Poll.ensureDisarmer();
         }
     }
 
@@ -99,6 +104,7 @@ public final class CancelScope implements CancelEvent {
      */
     public boolean cancel() {
         List<Runnable> actions;
+        boolean armed = false;
         synchronized (lock) {
             if (cancelled) {
                 return false;
@@ -107,6 +113,7 @@ public final class CancelScope implements CancelEvent {
             cancelled = true;
             if (active) {
                 count();
+                armed = intrusive;
                 if (intrusive) {
                     interruptedThread = true;
                     state.interruptOrDefer();
@@ -114,6 +121,9 @@ public final class CancelScope implements CancelEvent {
             }
             actions = onCancel;
             onCancel = null;
+        }
+        if (armed) {
+            Poll.ensureDisarmer(); // after the interrupt: the cancellation does not wait for a thread start
         }
         for (Runnable action : actions) {
             runAction(action);
