@@ -33,7 +33,7 @@ if $SMOKE; then
   LAT_TRIALS=3; WARM_RUNS=1; WARM_ROUNDS=200; START_RUNS=1; PHASE_MS=200
 else
   JDKS="17 25"; GCS="G1 Parallel"; FORKS=1
-  LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=5; PHASE_MS=1000
+  LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=9; PHASE_MS=1000
 fi
 jdk_home() { if [[ "$1" == 17 ]]; then echo "$JDK17"; else echo "$JDK25"; fi; }
 
@@ -130,25 +130,30 @@ done
 say ""
 fi
 
-# 4. Agent start-up: an application that loads ~3,000 classes, with and without -javaagent.
+# 4. Agent start-up: an application that loads ~3,000 classes, with and without -javaagent; and,
+# to tell what any agent costs from what usethread adds, with an agent that does nothing and with
+# one whose transformer returns every class unchanged (BaselineAgent, in the benchmarks jar).
 if section startup 4-startup; then
 say "### Agent start-up (whole JVM, ms, median of $START_RUNS, app loads 3,000 classes)"
 if [[ -z "$AGENT" ]]; then
   say "Not measured: no agent jar (build the agent module first)."
   for v in $JDKS; do "$(jdk_home "$v")/bin/java" -cp "$JAR" dev.usethread.bench.StartupApp > /dev/null; done
 else
-  say "| JDK | GC | without agent | with agent | added |"
-  say "|---|---|---|---|---|"
+  say "| JDK | GC | without agent | empty agent | no-op transformer | usethread agent | added by usethread agent | of which any agent with a transformer |"
+  say "|---|---|---|---|---|---|---|---|"
   for v in $JDKS; do
     for gc in $GCS; do
       log "start-up JDK $v $gc"
-      java="$(jdk_home "$v")/bin/java"; w=(); g=()
+      java="$(jdk_home "$v")/bin/java"; w=(); e=(); t=(); g=()
       for ((i = 0; i < START_RUNS; i++)); do
         w+=("$(wall_ms "$java" "-XX:+Use${gc}GC" -cp "$JAR" dev.usethread.bench.StartupApp)")
+        e+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$JAR" -cp "$JAR" dev.usethread.bench.StartupApp)")
+        t+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$JAR=transformer" -cp "$JAR" dev.usethread.bench.StartupApp)")
         g+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT" -cp "$JAR" dev.usethread.bench.StartupApp)")
       done
-      wm=$(printf '%s\n' "${w[@]}" | median); gm=$(printf '%s\n' "${g[@]}" | median)
-      say "| $v | $gc | $wm | $gm | $((gm - wm)) ms |"
+      wm=$(printf '%s\n' "${w[@]}" | median); em=$(printf '%s\n' "${e[@]}" | median)
+      tm=$(printf '%s\n' "${t[@]}" | median); gm=$(printf '%s\n' "${g[@]}" | median)
+      say "| $v | $gc | $wm | $em | $tm | $gm | $((gm - wm)) ms | $((tm - wm)) ms |"
     done
   done
 fi
