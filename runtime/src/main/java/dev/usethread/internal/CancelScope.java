@@ -198,7 +198,44 @@ public final class CancelScope implements CancelEvent {
     /** A signal whose stack trace starts where the thread was stopped, not in usethread's internals. */
     CancelledSignal newSignal() {
         CancelledSignal signal = new CancelledSignal(signalMessage);
+        return trimmed(signal, signal.getStackTrace());
+    }
+
+    /**
+     * For a poll: the signal to throw, or null while the thread runs a static initializer (a signal
+     * thrown there would poison the class; the first poll after the initializer throws). The
+     * signal's own stack trace shows whether a {@code <clinit>} frame is on the stack, which saves a
+     * separate stack walk (interpreted code, on the cancellation's path); only a trace that may have
+     * been cut off at the JVM's depth limit (-XX:MaxJavaStackTraceDepth) needs the full walk.
+     */
+    CancelledSignal signalOutsideStaticInitializer() {
+        CancelledSignal signal = new CancelledSignal(signalMessage);
         StackTraceElement[] frames = signal.getStackTrace();
+        for (StackTraceElement frame : frames) {
+            if ("<clinit>".equals(frame.getMethodName())) {
+                return null;
+            }
+        }
+        if (!wholeStack(frames) && ThreadState.inStaticInitializer()) {
+            return null;
+        }
+        return trimmed(signal, frames);
+    }
+
+    /**
+     * Whether a stack trace certainly holds every frame: shorter than HotSpot's default depth limit
+     * (1,024) and ending where threads start (Thread.run or runWith, VirtualThread.run, a main
+     * method). A lowered limit cuts traces at an arbitrary frame, which then fails the second test.
+     */
+    private static boolean wholeStack(StackTraceElement[] frames) {
+        if (frames.length == 0 || frames.length >= 1024) {
+            return false;
+        }
+        String bottom = frames[frames.length - 1].getMethodName();
+        return bottom.equals("run") || bottom.equals("runWith") || bottom.equals("main");
+    }
+
+    private CancelledSignal trimmed(CancelledSignal signal, StackTraceElement[] frames) {
         int first = 0;
         while (first < frames.length - 1 && frames[first].getClassName().startsWith("dev.usethread.internal.")) {
             first++;

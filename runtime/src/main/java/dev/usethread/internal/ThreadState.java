@@ -1,5 +1,7 @@
 package dev.usethread.internal;
 
+import dev.usethread.CancelledSignal;
+
 /** Per-thread cancellation state: the stack of entered scopes and the shield depth. */
 final class ThreadState {
     private static final ThreadLocal<ThreadState> CURRENT = new ThreadLocal<>();
@@ -39,13 +41,17 @@ final class ThreadState {
             return;
         }
         state.inSlowPath = true;
+        CancelledSignal signal = null;
         try {
             CancelScope target = state.outermostCancelled(cooperative);
-            if (target != null && !inStaticInitializer()) {
-                throw target.newSignal();
+            if (target != null) {
+                signal = target.signalOutsideStaticInitializer();
             }
         } finally {
             state.inSlowPath = false;
+        }
+        if (signal != null) {
+            throw signal;
         }
     }
 
@@ -56,7 +62,8 @@ final class ThreadState {
      * True while this thread runs a static initializer (woven code called from one). A signal thrown
      * there would leave the class unusable for the life of its loader (NoClassDefFoundError on every
      * later use, by any thread), so it waits for the first poll after the initializer. Only the slow
-     * path (this thread's run was cancelled) pays for the stack walk.
+     * path (this thread's run was cancelled) pays for the stack walk, and only when the signal's own
+     * stack trace was cut off by the JVM's depth limit (see CancelScope).
      */
     static boolean inStaticInitializer() {
         return WALKER.walk(CLINIT_FINDER);
