@@ -2,9 +2,12 @@ package dev.usethread.agent;
 
 import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.config.ConfigException;
+import dev.usethread.agent.weave.ForceInlineMarker;
 import dev.usethread.internal.AgentStatus;
 import java.io.IOException;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.jar.JarFile;
@@ -43,7 +46,7 @@ public final class AgentMain {
             System.err.println("[usethread-agent] already installed; ignoring a second start with '" + args + "'");
             return;
         }
-        preloadRuntime();
+        preloadRuntime(inst);
         JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
         inst.addTransformer(transformer, true);
@@ -69,14 +72,35 @@ public final class AgentMain {
      * JDK package such as java.util opted in, loading Poll would run the transformer, whose woven
      * java.util calls need Poll: a ClassCircularityError.
      */
-    private static void preloadRuntime() {
-        for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.ThreadState",
-                "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal"}) {
-            try {
-                Class.forName(name, true, null);
-            } catch (ClassNotFoundException e) {
-                throw new IllegalStateException("usethread agent jar is incomplete: " + name, e);
+    private static void preloadRuntime(Instrumentation inst) {
+        ClassFileTransformer forceInline = new PollForceInline();
+        inst.addTransformer(forceInline);
+        try {
+            for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.ThreadState",
+                    "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal"}) {
+                try {
+                    Class.forName(name, true, null);
+                } catch (ClassNotFoundException e) {
+                    throw new IllegalStateException("usethread agent jar is incomplete: " + name, e);
+                }
             }
+        } finally {
+            inst.removeTransformer(forceInline);
+        }
+    }
+
+    /**
+     * Marks {@code Poll.poll()} {@code @ForceInline} as the boot loader defines it (see
+     * {@link ForceInlineMarker}); a class, not a lambda, to keep start-up free of lambda bootstraps.
+     */
+    private static final class PollForceInline implements ClassFileTransformer {
+        @Override
+        public byte[] transform(ClassLoader loader, String className, Class<?> redefined,
+                ProtectionDomain domain, byte[] classFile) {
+            if (loader != null || redefined != null || !"dev/usethread/internal/Poll".equals(className)) {
+                return null;
+            }
+            return ForceInlineMarker.mark(classFile, "poll");
         }
     }
 

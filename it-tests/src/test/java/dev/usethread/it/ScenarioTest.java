@@ -82,6 +82,23 @@ class ScenarioTest {
         assertThat(out.get("SLOW_VALUE")).as(out.toString()).isEqualTo("42");
     }
 
+    /**
+     * The agent marks Poll.poll() @ForceInline as the boot loader defines it, and C2 honours that:
+     * woven polls are inlined whatever the caller's inlining budget (big woven methods stay fast).
+     */
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void c2InlinesEveryPollByAnnotation(int feature, String jdk) throws Exception {
+        List<String> jvmArgs = new ArrayList<>(ChildJvm.withAgent(null));
+        jvmArgs.add("-XX:+UnlockDiagnosticVMOptions");
+        jvmArgs.add("-XX:+PrintInlining");
+        ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        List<String> polls = out.lines.stream().filter(l -> l.contains("dev.usethread.internal.Poll::poll ")).toList();
+        assertThat(polls).as(out.toString()).isNotEmpty()
+                .allMatch(l -> l.contains("force inline by annotation"), "force inline by annotation");
+    }
+
     static Stream<Arguments> jdks() {
         return ChildJvm.jdks().stream().map(j -> Arguments.of(ChildJvm.feature(j), j));
     }
