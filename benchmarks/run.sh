@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures every figure of BENCHMARKS.md and writes them there (between the results markers).
 #
-#   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 35 minutes)
+#   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 30 minutes)
 #   benchmarks/run.sh --smoke    every benchmark very briefly, asserts nothing about times (CI)
 #   SECTIONS="idle latency" benchmarks/run.sh   re-measure some sections (idle warmup latency
 #                                startup frequent); the others keep their last results
@@ -32,7 +32,7 @@ if $SMOKE; then
   JDKS="17 25"; GCS="G1"; FORKS=1
   LAT_TRIALS=3; WARM_RUNS=1; WARM_ROUNDS=200; START_RUNS=1; PHASE_MS=200
 else
-  JDKS="17 25"; GCS="G1 Parallel"; FORKS=1
+  JDKS="17 25"; GCS="G1 Parallel"; FORKS=2
   LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=9; PHASE_MS=1000
 fi
 jdk_home() { if [[ "$1" == 17 ]]; then echo "$JDK17"; else echo "$JDK25"; fi; }
