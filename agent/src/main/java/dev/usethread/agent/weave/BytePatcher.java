@@ -1,6 +1,5 @@
 package dev.usethread.agent.weave;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -13,7 +12,7 @@ import java.util.Arrays;
  * caller uses the ASM weaver instead. It runs while the application starts, mostly before the JIT
  * has compiled it, so it does as little per byte as it can.
  */
-final class BytePatcher {
+final class BytePatcher extends ClassFile {
     private static final int POLL_BYTES = 3;
     private static final int NEWEST_VERSION = org.objectweb.asm.Opcodes.V25 & 0xFFFF;
 
@@ -28,15 +27,12 @@ final class BytePatcher {
         }
     }
 
-    private final byte[] in;
-    private int[] cpOffset;
-    private int cpCount;
     private int pollRef;
     private int polls;
-    private Out out;
+    private ByteOut out;
 
     private BytePatcher(byte[] in) {
-        this.in = in;
+        super(in);
     }
 
     /** Returns the woven class, or null if the ASM weaver must handle this class. */
@@ -48,22 +44,6 @@ final class BytePatcher {
         }
     }
 
-    private int u1(int p) {
-        return in[p] & 0xFF;
-    }
-
-    private int u2(int p) {
-        return ((in[p] & 0xFF) << 8) | (in[p + 1] & 0xFF);
-    }
-
-    private int s2(int p) {
-        return (short) u2(p);
-    }
-
-    private int s4(int p) {
-        return (u2(p) << 16) | u2(p + 2);
-    }
-
     private static final byte[] CODE = ascii("Code");
     private static final byte[] CLINIT = ascii("<clinit>");
     private static final byte[] LINE_NUMBER_TABLE = ascii("LineNumberTable");
@@ -73,56 +53,16 @@ final class BytePatcher {
     private static final byte[] RUNTIME_VISIBLE_TYPE_ANNOTATIONS = ascii("RuntimeVisibleTypeAnnotations");
     private static final byte[] RUNTIME_INVISIBLE_TYPE_ANNOTATIONS = ascii("RuntimeInvisibleTypeAnnotations");
 
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** Whether constant {@code index} is the Utf8 {@code expected} (compared as bytes, nothing allocated). */
-    private boolean utf8Is(int index, byte[] expected) {
-        int p = cpOffset[index];
-        if (u1(p) != 1) {
-            throw new IllegalStateException("not Utf8");
-        }
-        int length = u2(p + 1);
-        if (length != expected.length) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if (in[p + 3 + i] != expected[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private Result run() {
         // Versions 45 (Java 1.1; before 50 without frames, and jsr/ret send a method to ASM) up to
         // the newest this project has verified; others go to ASM, which refuses versions it does not know.
-        if (s4(0) != 0xCAFEBABE || u2(6) < 45 || u2(6) > NEWEST_VERSION) {
+        if (s4(0) != 0xCAFEBABE || u2(6) < 45 || u2(6) > NEWEST_VERSION || !readConstantPool()) {
             return null;
         }
-        cpCount = u2(8);
-        cpOffset = new int[cpCount];
-        int p = 10;
-        for (int i = 1; i < cpCount; i++) {
-            cpOffset[i] = p;
-            int tag = u1(p);
-            switch (tag) {
-                case 1: p += 3 + u2(p + 1); break;
-                case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18: p += 5; break;
-                case 5: case 6: p += 9; i++; break;
-                case 7: case 8: case 16: case 19: case 20: p += 3; break;
-                case 15: p += 4; break;
-                default: return null;
-            }
-        }
-        int cpEnd = p;
-        int access = u2(p);
-        if ((access & 0x8000) != 0) { // module-info
+        if ((u2(cpEnd) & 0x8000) != 0) { // module-info
             return null;
         }
-        p += 6;
-        p += 2 + 2 * u2(p); // interfaces
+        int p = fieldsStart();
         int fields = u2(p);
         p += 2;
         for (int i = 0; i < fields; i++) {
@@ -133,7 +73,7 @@ final class BytePatcher {
             return null;
         }
         pollRef = cpCount + 5;
-        out = new Out(in.length + in.length / 8 + 64);
+        out = new ByteOut(in.length + in.length / 8 + 64);
         out.bytes(in, 0, 8);
         out.u2(cpCount + 6);
         out.bytes(in, 10, cpEnd - 10);
@@ -177,15 +117,6 @@ final class BytePatcher {
             return new Result(null, 0);
         }
         return new Result(out.toArray(), polls);
-    }
-
-    private int skipMember(int p) {
-        int attrs = u2(p + 6);
-        p += 8;
-        for (int a = 0; a < attrs; a++) {
-            p += 6 + s4(p + 2);
-        }
-        return p;
     }
 
     // Instruction lengths by opcode: 0 for tableswitch, lookupswitch and wide (computed), -1 for
@@ -716,64 +647,5 @@ final class BytePatcher {
     private void pollCall() {
         out.u1(0xB8);
         out.u2(pollRef);
-    }
-
-    /** A growable byte buffer. */
-    private static final class Out {
-        byte[] buf;
-        int size;
-
-        Out(int capacity) {
-            buf = new byte[Math.max(16, capacity)];
-        }
-
-        private void room(int n) {
-            if (size + n > buf.length) {
-                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
-            }
-        }
-
-        void u1(int v) {
-            room(1);
-            buf[size++] = (byte) v;
-        }
-
-        void u2(int v) {
-            room(2);
-            buf[size++] = (byte) (v >>> 8);
-            buf[size++] = (byte) v;
-        }
-
-        void u4(int v) {
-            room(4);
-            buf[size++] = (byte) (v >>> 24);
-            buf[size++] = (byte) (v >>> 16);
-            buf[size++] = (byte) (v >>> 8);
-            buf[size++] = (byte) v;
-        }
-
-        void setU4(int at, int v) {
-            buf[at] = (byte) (v >>> 24);
-            buf[at + 1] = (byte) (v >>> 16);
-            buf[at + 2] = (byte) (v >>> 8);
-            buf[at + 3] = (byte) v;
-        }
-
-        void bytes(byte[] b, int off, int len) {
-            room(len);
-            System.arraycopy(b, off, buf, size, len);
-            size += len;
-        }
-
-        void utf8(String s) {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            u1(1);
-            u2(b.length);
-            bytes(b, 0, b.length);
-        }
-
-        byte[] toArray() {
-            return Arrays.copyOf(buf, size);
-        }
     }
 }
