@@ -99,9 +99,10 @@ class ApiContractTest {
     @Test
     void closedJobsFailClearlyOrDoNothingAsDocumented() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch neverReleased = new CountDownLatch(1);
         UseThread<String> job = UseThread.options().name("closing").useThread(() -> {
             entered.countDown();
-            Thread.sleep(TimeUnit.HOURS.toMillis(1));
+            neverReleased.await(1, TimeUnit.HOURS); // until close() cancels (interrupts) the run
             return "x";
         });
         entered.await();

@@ -118,12 +118,7 @@ class BytePatcherTest {
         assertThat(bytes.polls).isEqualTo(asm.polls()).isEqualTo(5); // entry, 2 gotos, lookupswitch, loop in try; none in finally
         assertThat(dump(bytes.bytes)).isEqualTo(dump(asm.bytes()));
         for (byte[] woven : List.of(bytes.bytes, asm.bytes())) {
-            Class<?> c = new ClassLoader(getClass().getClassLoader()) {
-                Class<?> define() {
-                    return defineClass("Edges", woven, 0, woven.length);
-                }
-            }.define();
-            assertThat(c.getMethod("run", int.class).invoke(null, 0)).isEqualTo(3);
+            assertThat(runStatic("Edges", woven, 0)).isEqualTo(3);
         }
     }
 
@@ -188,13 +183,18 @@ class BytePatcherTest {
                 assertThat(dumped).anyMatch(line -> line.startsWith("insn-annotation"))
                         .anyMatch(line -> line.startsWith("local-annotation"));
             }
-            Class<?> c = new ClassLoader(getClass().getClassLoader()) {
-                Class<?> define() {
-                    return defineClass("Annotated", bytes.bytes, 0, bytes.bytes.length);
-                }
-            }.define();
-            assertThat(c.getMethod("run", int.class).invoke(null, 0)).isEqualTo(10);
+            assertThat(runStatic("Annotated", bytes.bytes, 0)).isEqualTo(10);
         }
+    }
+
+    /** Defines {@code name} from {@code classFile} in a fresh loader (verified) and calls its {@code run(int)}. */
+    private Object runStatic(String name, byte[] classFile, int arg) throws Exception {
+        Class<?> c = new ClassLoader(getClass().getClassLoader()) {
+            Class<?> define() {
+                return defineClass(name, classFile, 0, classFile.length);
+            }
+        }.define();
+        return c.getMethod("run", int.class).invoke(null, arg);
     }
 
     /**
