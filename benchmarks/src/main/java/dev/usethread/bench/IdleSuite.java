@@ -85,11 +85,9 @@ public final class IdleSuite {
         System.out.println("|---|---|---|---|---|---|---|" + (agent == null ? "" : "---|---|"));
         double logSumHand = 0;
         double logSumFlag = 0;
-        double logSumAgent = 0;
         double worstHand = 0;
         double worstFlag = 0;
-        double worstAgent = 0;
-        int agentCount = 0;
+        Ratios agentRatios = new Ratios();
         for (String k : KERNELS) {
             RunResult p = plain.get(k);
             RunResult h = plain.get(k + "_handWoven");
@@ -103,11 +101,7 @@ public final class IdleSuite {
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| | %s | %s | %s | %.3f | %s | %.3f |",
                     k, cell(p), cell(h), rh, cell(f), rf));
             if (agent != null) {
-                double ra = score(agentRuns.get(k)) / score(p);
-                logSumAgent += Math.log(ra);
-                worstAgent = Math.max(worstAgent, ra);
-                agentCount++;
-                row.append(String.format(Locale.ROOT, " %s | %.3f |", cell(agentRuns.get(k)), ra));
+                row.append(agentRatios.cell(agentRuns.get(k), p));
             }
             System.out.println(row);
         }
@@ -115,21 +109,36 @@ public final class IdleSuite {
             RunResult p = plain.get(l);
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| | %s | %s | (not woven by hand) | | | |", l, cell(p)));
             if (agent != null) {
-                double ra = score(agentRuns.get(l)) / score(p);
-                logSumAgent += Math.log(ra);
-                worstAgent = Math.max(worstAgent, ra);
-                agentCount++;
-                row.append(String.format(Locale.ROOT, " %s | %.3f |", cell(agentRuns.get(l)), ra));
+                row.append(agentRatios.cell(agentRuns.get(l), p));
             }
             System.out.println(row);
         }
         int n = KERNELS.length;
         System.out.printf(Locale.ROOT, "| | **geometric mean** | | | **%+.1f %%** | | **%+.1f %%** |%s%n",
                 pct(Math.exp(logSumHand / n)), pct(Math.exp(logSumFlag / n)),
-                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(Math.exp(logSumAgent / agentCount))));
+                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(agentRatios.geometricMean())));
         System.out.printf(Locale.ROOT, "| | **worst** | | | **%+.1f %%** | | **%+.1f %%** |%s%n",
                 pct(worstHand), pct(worstFlag),
-                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(worstAgent)));
+                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(agentRatios.worst)));
+    }
+
+    /** The agent-woven column: its cells, and the geometric mean and worst of its ratios. */
+    private static final class Ratios {
+        double logSum;
+        double worst;
+        int count;
+
+        String cell(RunResult woven, RunResult plainRun) {
+            double ratio = score(woven) / score(plainRun);
+            logSum += Math.log(ratio);
+            worst = Math.max(worst, ratio);
+            count++;
+            return String.format(Locale.ROOT, " %s | %.3f |", IdleSuite.cell(woven), ratio);
+        }
+
+        double geometricMean() {
+            return Math.exp(logSum / count);
+        }
     }
 
     private static double pct(double ratio) {
