@@ -88,6 +88,32 @@ public final class Poll {
         }
     }
 
+    /**
+     * Woven at a back-edge whose loop lies wholly in exception-handler code (a loop inside a
+     * {@code finally} or {@code catch} body): like {@link #poll()}, except that while this thread
+     * runs the handler that caught its cancellation signal the loop is cleanup and goes on.
+     */
+    public static void pollInHandler() {
+        MutableCallSite site = SITE;
+        if (site != null && site.getTarget() != IDLE) {
+            armedCheck(); // TODO(unwind): handler-loop variant of the slow path
+        }
+    }
+
+    /**
+     * Woven at the start of every exception handler ({@code dup; invokestatic}): tells the
+     * cancellation state that {@code t} was caught, so code unwinding because of the signal
+     * (a {@code finally} block and what it calls) can run to completion.
+     */
+    public static void caught(Throwable t) {
+        // TODO(unwind)
+    }
+
+    /** Woven before every {@code athrow} ({@code dup; invokestatic}): {@code t} is (re)thrown. */
+    public static void thrown(Throwable t) {
+        // TODO(unwind)
+    }
+
     /** Cooperative poll: like {@link #poll()} but also honours non-intrusive scopes. */
     public static void checkpoint() {
         if (pending != 0) {
