@@ -35,22 +35,16 @@ public final class Cancellation {
      */
     public static <T> T shielded(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
-        CancelScope.enterShield();
-        try {
+        try (CancelScope.Shield ignored = CancelScope.shield()) {
             return body.get();
-        } finally {
-            CancelScope.exitShield();
         }
     }
 
     /** Runs {@code body} shielded from cancellation; see {@link #shielded(Supplier)}. */
     public static void shielded(Runnable body) {
         Objects.requireNonNull(body, "body");
-        CancelScope.enterShield();
-        try {
+        try (CancelScope.Shield ignored = CancelScope.shield()) {
             body.run();
-        } finally {
-            CancelScope.exitShield();
         }
     }
 

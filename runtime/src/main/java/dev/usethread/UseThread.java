@@ -334,35 +334,53 @@ public final class UseThread<T> implements AutoCloseable {
         }
     }
 
+    /**
+     * The run's thread. Whatever the callback, its listeners or a log backend throw, the run ends
+     * in a final state and its thread is released: the bookkeeping below runs outside the run's
+     * scope, so no cancellation signal reaches it.
+     */
     private void runThread(Run run) {
+        T value = null;
+        Throwable error = null;
+        boolean called = false;
         run.scope.enter();
-        boolean inScope = true;
         try {
-            if (!awaitTurn(run)) {
-                return;
-            }
-            T value = null;
-            Throwable error = null;
-            try {
+            if (awaitTurn(run)) {
+                called = true;
                 value = body.run(run.scope, emitter(run));
-            } catch (Throwable t) {
-                error = t;
             }
+        } catch (Throwable t) {
+            called = true; // the callback threw, or (never expected) the runtime did before it
+            error = t;
+        }
+        try {
             run.scope.exit(); // polls stop throwing; our own interrupt is cleared
-            inScope = false;
-            finish(run, value, error);
-        } finally {
-            if (inScope) {
-                run.scope.exit();
+        } catch (IllegalStateException misnested) {
+            // the callback left a scope of its own entered; the run still ends
+            if (error == null) {
+                error = misnested;
             }
-            dispatch();
-            synchronized (lock) {
-                if (callbackHolder == run) {
-                    callbackHolder = null;
+        }
+        Events.Pending cancelled = null;
+        try {
+            if (called) {
+                cancelled = finish(run, value, error);
+            }
+        } finally {
+            try {
+                dispatch();
+            } finally {
+                synchronized (lock) {
+                    if (callbackHolder == run) {
+                        callbackHolder = null;
+                    }
+                    run.ended = true;
+                    threads.remove(Thread.currentThread());
+                    lock.notifyAll();
                 }
-                run.ended = true;
-                threads.remove(Thread.currentThread());
-                lock.notifyAll();
+                if (cancelled != null) {
+                    cancelled.commit();
+                }
             }
         }
     }
@@ -405,21 +423,23 @@ public final class UseThread<T> implements AutoCloseable {
         }
     }
 
-    private void finish(Run run, T value, Throwable error) {
+    /** Publishes the run's outcome; returns the JFR event to commit outside the lock, if any. */
+    private Events.Pending finish(Run run, T value, Throwable error) {
         synchronized (lock) {
             run.ended = true;
             if (current != run) {
-                return; // superseded: its outcome never shows
+                return null; // superseded: its outcome never shows
             }
             if (run.cancelRequested) {
                 publish(ResultState.CANCELLED, snapshot.value(), snapshot.error());
-                Events.cancelled("job", name + " run " + run.id, run.scope.cancelRequestedNanos(),
+                return Events.pendingCancelled("job", name + " run " + run.id, run.scope.cancelRequestedNanos(),
                         run.scope.firstSignal() != null ? run.scope.firstSignal() : error);
             } else if (error != null) {
                 publish(ResultState.ERROR, snapshot.value(), error);
             } else {
                 publish(ResultState.FINISHED, streaming ? snapshot.value() : value, null);
             }
+            return null;
         }
     }
 
@@ -471,7 +491,7 @@ public final class UseThread<T> implements AutoCloseable {
             if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
                 return;
             }
-            try {
+            try (CancelScope.Shield ignored = CancelScope.shield()) {
                 executor.execute(this::drain);
             } catch (Throwable e) {
                 scheduled.set(false);
@@ -492,8 +512,12 @@ public final class UseThread<T> implements AutoCloseable {
             } while (!queue.isEmpty() && scheduled.compareAndSet(false, true));
         }
 
+        /**
+         * Shielded: a listener may run on a cancelled run's own thread (the default executor), and
+         * neither it nor the log backend that reports its failure may lose the snapshot to the signal.
+         */
         private void deliver(Result<T> result) {
-            try {
+            try (CancelScope.Shield ignored = CancelScope.shield()) {
                 listener.accept(result);
             } catch (Throwable t) {
                 LOG.log(System.Logger.Level.WARNING, "a listener of usethread job '" + name

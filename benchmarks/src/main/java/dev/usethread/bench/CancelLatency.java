@@ -100,7 +100,7 @@ public final class CancelLatency {
         CountDownLatch in = new CountDownLatch(1);
         Thread keeper = new Thread(() -> {
             CancelScope scope = new CancelScope("keeper", true);
-            CancelScope.enterShield();
+            CancelScope.Shield shield = CancelScope.shield();
             scope.enter();
             scope.cancel();
             in.countDown();
@@ -108,7 +108,7 @@ public final class CancelLatency {
                 java.util.concurrent.locks.LockSupport.park();
             }
             scope.exit();
-            CancelScope.exitShield();
+            shield.close();
         });
         keeper.setDaemon(true);
         keeper.start();

@@ -33,6 +33,8 @@ public final class CancelScope implements CancelEvent {
     private boolean active;
     private boolean counted;
     private boolean interruptedThread;
+    /** The thread's interrupt status was already set when this scope interrupted it: not ours to clear. */
+    private boolean foreignInterrupt;
     private List<Runnable> onCancel = new ArrayList<>();
 
     public CancelScope(String description, boolean intrusive) {
@@ -65,8 +67,7 @@ public final class CancelScope implements CancelEvent {
                 count();
                 armed = intrusive;
                 if (intrusive) {
-                    interruptedThread = true;
-                    current.interruptOrDefer();
+                    interrupt(current);
                 }
             }
         }
@@ -75,9 +76,18 @@ public final class CancelScope implements CancelEvent {
         }
     }
 
+    // Holds lock.
+    private void interrupt(ThreadState target) {
+        foreignInterrupt = target.thread.isInterrupted();
+        interruptedThread = true;
+        target.interruptOrDefer();
+    }
+
     /**
      * Leaves this scope on the thread that entered it; polls stop throwing for it. If this scope
-     * interrupted the thread, the interrupt status is cleared, so the thread can carry on.
+     * interrupted the thread, the interrupt status is cleared, so the thread can carry on, unless the
+     * status was already set by someone else when the cancellation came (a caller's own interrupt,
+     * an executor's {@code shutdownNow}): that interrupt is kept.
      */
     public void exit() {
         ThreadState current = ThreadState.current();
@@ -91,9 +101,13 @@ public final class CancelScope implements CancelEvent {
                 counted = false;
                 Poll.scopeCleared(current, intrusive);
             }
+            current.scopeExited();
             if (interruptedThread) {
                 current.clearDeferredInterrupt();
                 Thread.interrupted();
+                if (foreignInterrupt) {
+                    current.thread.interrupt();
+                }
             }
         }
     }
@@ -115,8 +129,7 @@ public final class CancelScope implements CancelEvent {
                 count();
                 armed = intrusive;
                 if (intrusive) {
-                    interruptedThread = true;
-                    state.interruptOrDefer();
+                    interrupt(state);
                 }
             }
             actions = onCancel;
@@ -179,7 +192,11 @@ public final class CancelScope implements CancelEvent {
             ownShieldedThread = active && state == current && current.shieldDepth > 0;
         }
         if (!ownShieldedThread) {
-            throw newSignal();
+            CancelledSignal signal = newSignal();
+            if (current != null && current.top != null) {
+                current.signalThrownByRuntime(); // cleanup on the way out may finish, as for a poll
+            }
+            throw signal;
         }
     }
 
@@ -258,21 +275,48 @@ public final class CancelScope implements CancelEvent {
         return firstSignal;
     }
 
+    /** Runs an onCancel action shielded: if the cancelling thread is itself cancelled, the action still runs whole. */
     private static void runAction(Runnable action) {
-        try {
+        try (Shield ignored = shield()) {
             action.run();
         } catch (Throwable t) {
             Log.LOG.log(System.Logger.Level.WARNING, "an onCancel action threw; other actions still ran", t);
         }
     }
 
-    /** Runs {@code body} in a region where no {@link CancelledSignal} is thrown on this thread. */
-    public static void enterShield() {
-        ThreadState.current().enterShield();
+    /**
+     * Starts a region of the current thread where no {@link CancelledSignal} is thrown and no
+     * cancellation interrupt arrives; {@link Shield#close()} ends it. Regions nest; each must be
+     * closed on its thread, innermost first, once: a shield cannot end anyone else's region.
+     */
+    public static Shield shield() {
+        ThreadState state = ThreadState.current();
+        return new Shield(state, state.enterShield());
     }
 
-    public static void exitShield() {
-        ThreadState.current().exitShield();
+    /** A shielded region; see {@link #shield()}. */
+    public static final class Shield implements AutoCloseable {
+        private final ThreadState state;
+        private final int depth;
+        private boolean closed;
+
+        private Shield(ThreadState state, int depth) {
+            this.state = state;
+            this.depth = depth;
+        }
+
+        /**
+         * Ends the region; a cancellation requested meanwhile is delivered at the next poll.
+         *
+         * @throws IllegalStateException on another thread, twice, or before an inner region ended
+         */
+        @Override
+        public void close() {
+            if (closed || ThreadState.peek() != state || !state.exitShield(depth)) {
+                throw new IllegalStateException("a shield must be closed once, on its own thread, innermost first");
+            }
+            closed = true;
+        }
     }
 
     /** True if the current thread is inside a scope whose cancellation was requested. */

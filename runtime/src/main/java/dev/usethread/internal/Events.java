@@ -37,7 +37,38 @@ public final class Events {
     /** A run or deadline stopped after cancellation; {@code requestedNanos} from System.nanoTime(). */
     public static void cancelled(String kind, String name, long requestedNanos, Throwable stoppedBy) {
         if (recording()) {
-            CancelledEvent.emit(kind, name, requestedNanos, stoppedBy);
+            CancelledEvent.emit(kind, name, requestedNanos, System.nanoTime(), stoppedBy);
+        }
+    }
+
+    /**
+     * Like {@link #cancelled}, measured now but committed later by {@link Pending#commit()}: a
+     * caller holding a lock commits after releasing it (a JFR commit may write to disk).
+     */
+    public static Pending pendingCancelled(String kind, String name, long requestedNanos, Throwable stoppedBy) {
+        return new Pending(kind, name, requestedNanos, System.nanoTime(), stoppedBy);
+    }
+
+    /** A cancellation event measured but not yet committed. */
+    public static final class Pending {
+        private final String kind;
+        private final String name;
+        private final long requestedNanos;
+        private final long stoppedNanos;
+        private final Throwable stoppedBy;
+
+        private Pending(String kind, String name, long requestedNanos, long stoppedNanos, Throwable stoppedBy) {
+            this.kind = kind;
+            this.name = name;
+            this.requestedNanos = requestedNanos;
+            this.stoppedNanos = stoppedNanos;
+            this.stoppedBy = stoppedBy;
+        }
+
+        public void commit() {
+            if (recording()) {
+                CancelledEvent.emit(kind, name, requestedNanos, stoppedNanos, stoppedBy);
+            }
         }
     }
 
@@ -72,7 +103,7 @@ public final class Events {
         @Description("The frame where the thread was stopped")
         String stoppedAt;
 
-        static void emit(String kind, String name, long requestedNanos, Throwable stoppedBy) {
+        static void emit(String kind, String name, long requestedNanos, long stoppedNanos, Throwable stoppedBy) {
             CancelledEvent e = new CancelledEvent();
             if (!e.isEnabled()) {
                 return;
@@ -80,7 +111,7 @@ public final class Events {
             e.kind = kind;
             e.name = name;
             e.stoppedThread = Thread.currentThread();
-            e.timeToStop = requestedNanos == 0 ? 0 : System.nanoTime() - requestedNanos;
+            e.timeToStop = requestedNanos == 0 ? 0 : stoppedNanos - requestedNanos;
             StackTraceElement[] frames = stoppedBy == null ? new StackTraceElement[0] : stoppedBy.getStackTrace();
             e.stoppedAt = frames.length == 0 ? null : frames[0].toString();
             e.commit();

@@ -91,33 +91,37 @@ public final class Poll {
     /**
      * Woven at a back-edge whose loop lies wholly in exception-handler code (a loop inside a
      * {@code finally} or {@code catch} body): like {@link #poll()}, except that while this thread
-     * runs the handler that caught its cancellation signal the loop is cleanup and goes on.
+     * runs the handler that caught its cancellation signal, the loop is cleanup and goes on.
      */
     public static void pollInHandler() {
         MutableCallSite site = SITE;
         if (site != null && site.getTarget() != IDLE) {
-            armedCheck(); // TODO(unwind): handler-loop variant of the slow path
+            armedCheckInHandler();
         }
     }
 
     /**
-     * Woven at the start of every exception handler ({@code dup; invokestatic}): tells the
-     * cancellation state that {@code t} was caught, so code unwinding because of the signal
-     * (a {@code finally} block and what it calls) can run to completion.
+     * Woven at the start of every exception handler ({@code dup; invokestatic}): {@code t} was
+     * caught, so code unwinding because of a cancellation signal (a {@code finally} block, a handler
+     * that rethrows, and what they call) can run to completion. Never throws.
      */
     public static void caught(Throwable t) {
-        // TODO(unwind)
+        if (pending != 0) {
+            ThreadState.caught(t);
+        }
     }
 
-    /** Woven before every {@code athrow} ({@code dup; invokestatic}): {@code t} is (re)thrown. */
+    /** Woven before every {@code athrow} ({@code dup; invokestatic}): {@code t} is (re)thrown. Never throws. */
     public static void thrown(Throwable t) {
-        // TODO(unwind)
+        if (pending != 0) {
+            ThreadState.thrown(t);
+        }
     }
 
     /** Cooperative poll: like {@link #poll()} but also honours non-intrusive scopes. */
     public static void checkpoint() {
         if (pending != 0) {
-            ThreadState.pollSlow(true);
+            ThreadState.pollSlow(true, false);
         }
     }
 
@@ -130,7 +134,15 @@ public final class Poll {
     private static void armedCheck() {
         long mask = cancelledMask;
         if (mask != 0 && (mask & (1L << Thread.currentThread().getId())) != 0) {
-            ThreadState.pollSlow(false);
+            ThreadState.pollSlow(false, false);
+        }
+    }
+
+    @SuppressWarnings("deprecation")
+    private static void armedCheckInHandler() {
+        long mask = cancelledMask;
+        if (mask != 0 && (mask & (1L << Thread.currentThread().getId())) != 0) {
+            ThreadState.pollSlow(false, true);
         }
     }
 

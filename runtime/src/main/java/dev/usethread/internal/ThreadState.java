@@ -17,6 +17,8 @@ final class ThreadState {
     private boolean deferredInterrupt;
     /** Guards against polls re-entering from code the slow path calls (woven JDK classes). */
     private boolean inSlowPath;
+    /** Whether a signal is unwinding this thread and which frame handles it; owner thread only. */
+    private final Unwinding unwinding = new Unwinding();
 
     private ThreadState(Thread thread) {
         this.thread = thread;
@@ -35,7 +37,12 @@ final class ThreadState {
         return CURRENT.get();
     }
 
-    static void pollSlow(boolean cooperative) {
+    /**
+     * The slow path of a poll on a thread that (probably) has a cancelled scope. Throws the
+     * signal unless the thread is inside a shield or a static initializer, or is running cleanup
+     * while a signal unwinds (see {@link Unwinding}).
+     */
+    static void pollSlow(boolean cooperative, boolean inHandlerLoop) {
         ThreadState state = CURRENT.get();
         if (state == null || state.top == null || state.inSlowPath || state.shieldDepth > 0) {
             return;
@@ -44,8 +51,14 @@ final class ThreadState {
         CancelledSignal signal = null;
         try {
             CancelScope target = state.outermostCancelled(cooperative);
-            if (target != null) {
+            if (target != null && !state.unwinding.letsCleanupGoOn(inHandlerLoop) && !state.inStaticInitializerBackoff()) {
                 signal = target.signalOutsideStaticInitializer();
+                state.clinitChecks++;
+                if (signal == null) {
+                    state.clinitRecheckNanos = System.nanoTime() + CLINIT_RECHECK_NANOS;
+                } else {
+                    state.unwinding.signalThrown();
+                }
             }
         } finally {
             state.inSlowPath = false;
@@ -53,6 +66,66 @@ final class ThreadState {
         if (signal != null) {
             throw signal;
         }
+    }
+
+    /** A woven handler of this thread caught {@code t}. */
+    static void caught(Throwable t) {
+        ThreadState state = CURRENT.get();
+        if (state == null || state.top == null || state.inSlowPath) {
+            return;
+        }
+        state.inSlowPath = true;
+        try {
+            if (state.outermostCancelled(true) != null && Unwinding.isSignal(t)) {
+                state.unwinding.signalCaught();
+            }
+        } finally {
+            state.inSlowPath = false;
+        }
+    }
+
+    /** Woven code of this thread is about to throw {@code t}. */
+    static void thrown(Throwable t) {
+        ThreadState state = CURRENT.get();
+        if (state == null || state.top == null || state.inSlowPath) {
+            return;
+        }
+        state.inSlowPath = true;
+        try {
+            if (state.unwinding.isHandling() && Unwinding.isSignal(t)) {
+                state.unwinding.signalRethrown();
+            }
+        } finally {
+            state.inSlowPath = false;
+        }
+    }
+
+    /** The runtime itself throws a signal on this thread (checkpoint, throwIfSet, emit). */
+    void signalThrownByRuntime() {
+        unwinding.signalThrown();
+    }
+
+    /** A scope of this thread was exited: once no cancelled scope is left, unwinding is over. */
+    void scopeExited() {
+        if (outermostCancelled(true) == null) {
+            unwinding.reset();
+            clinitRecheckNanos = 0;
+        }
+    }
+
+    /**
+     * After a poll found this thread inside a static initializer, the next polls do not look again
+     * for a while: each look builds a stack trace, and an initializer that polls millions of times
+     * would otherwise run hundreds of times slower. The signal comes at most this late after the
+     * initializer returns.
+     */
+    private static final long CLINIT_RECHECK_NANOS = 1_000_000L;
+    private long clinitRecheckNanos;
+    /** Stack traces built by polls that would throw; for tests. */
+    long clinitChecks;
+
+    private boolean inStaticInitializerBackoff() {
+        return clinitRecheckNanos != 0 && System.nanoTime() - clinitRecheckNanos < 0;
     }
 
     private static final StackWalker WALKER = StackWalker.getInstance();
@@ -106,16 +179,29 @@ final class ThreadState {
         }
     }
 
-    synchronized void enterShield() {
-        shieldDepth++;
+    /**
+     * Entering the outermost shield while a cancellation of this thread is pending takes the
+     * cancellation's interrupt out of the region (it would break interruptible I/O inside, such as
+     * a FileChannel write), and gives it back when the region ends.
+     */
+    synchronized int enterShield() {
+        if (shieldDepth == 0 && outermostCancelled(false) != null && Thread.interrupted()) {
+            deferredInterrupt = true;
+        }
+        return ++shieldDepth;
     }
 
-    synchronized void exitShield() {
+    /** Ends the innermost shield if it is the one at {@code depth}; false (and nothing changed) otherwise. */
+    synchronized boolean exitShield(int depth) {
+        if (depth != shieldDepth) {
+            return false;
+        }
         shieldDepth--;
         if (shieldDepth == 0 && deferredInterrupt) {
             deferredInterrupt = false;
             thread.interrupt();
         }
+        return true;
     }
 
     synchronized void clearDeferredInterrupt() {

@@ -54,7 +54,7 @@ class PollTest {
         CountDownLatch release = new CountDownLatch(1);
         CancelScope victimScope = new CancelScope("victim", true);
         Thread victim = new Thread(() -> {
-            CancelScope.enterShield(); // stays inside its cancelled scope without being stopped
+            CancelScope.Shield shield = CancelScope.shield(); // stays inside its cancelled scope without being stopped
             victimScope.enter();
             victimEntered.countDown();
             try {
@@ -64,7 +64,7 @@ class PollTest {
                 // deferred by the shield; not expected
             } finally {
                 victimScope.exit();
-                CancelScope.exitShield();
+                shield.close();
             }
         });
         Thread bystander = sameMaskBitAs(victim, () -> {
