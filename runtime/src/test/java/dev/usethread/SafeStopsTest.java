@@ -1,0 +1,222 @@
+package dev.usethread;
+
+import static dev.usethread.ResultState.CANCELLED;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.usethread.internal.Poll;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The runtime keeps its own promises under cancellation: shields really shield, listeners never run
+ * under the signal, deadlines keep interrupts they did not cause. Code that stands for woven code
+ * calls {@code Poll.poll()} where the agent would put it.
+ */
+class SafeStopsTest {
+    private static final int FILE_BYTES = 256 * 1024;
+
+    @TempDir
+    Path dir;
+
+    /** "compute; shielded(write file)" cancelled at random times never loses or truncates the file. */
+    @Test
+    void shieldedFileWritesSurviveCancellationAtRandomTimes() throws Exception {
+        Random rnd = new Random(Long.getLong("usethread.stress.seed", 42));
+        for (int i = 0; i < 100; i++) {
+            Path file = dir.resolve("out-" + i);
+            AtomicInteger written = new AtomicInteger();
+            UseThread<Void> job = UseThread.useThread(() -> {
+                while (true) {
+                    for (int k = 0; k < 2_000; k++) {
+                        Poll.poll(); // the computation's back-edge
+                        Cancellation.checkpoint();
+                    }
+                    Cancellation.shielded(() -> {
+                        writeWhole(file);
+                        written.incrementAndGet();
+                    });
+                }
+            });
+            waitUntil(() -> written.get() > 0 || job.result().state().isTerminal());
+            LockSupportSpin.spin(rnd.nextInt(300_000));
+            job.cancel();
+            assertThat(job.await(Recorder.LIVENESS).state()).isEqualTo(CANCELLED);
+            assertThat(job.result().error()).as("no write failed").isNull();
+            assertThat(Files.size(file)).as("file %s after cancel %d", file, i).isEqualTo(FILE_BYTES);
+            job.close();
+        }
+    }
+
+    /** The README's pattern: cleanup in a finally block, shielded, that sleeps and writes. */
+    @Test
+    void aShieldedCleanupThatSleepsAndWritesRunsWhole() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            Path file = dir.resolve("cleanup-" + i);
+            CountDownLatch busy = new CountDownLatch(1);
+            UseThread<Void> job = UseThread.useThread(() -> {
+                try {
+                    busy.countDown();
+                    while (true) {
+                        Poll.poll();
+                        Cancellation.checkpoint();
+                    }
+                } finally {
+                    Cancellation.shielded(() -> {
+                        try {
+                            Thread.sleep(1);
+                        } catch (InterruptedException e) {
+                            throw new AssertionError("interrupted inside a shield", e);
+                        }
+                        writeWhole(file);
+                    });
+                }
+            });
+            busy.await();
+            job.cancel();
+            assertThat(job.await(Recorder.LIVENESS).state()).isEqualTo(CANCELLED);
+            assertThat(Files.size(file)).isEqualTo(FILE_BYTES);
+            job.close();
+        }
+    }
+
+    @Test
+    void aShieldCannotBeClosedByAnotherThreadTwiceOrOutOfOrder() throws Exception {
+        dev.usethread.internal.CancelScope.Shield outer = dev.usethread.internal.CancelScope.shield();
+        dev.usethread.internal.CancelScope.Shield inner = dev.usethread.internal.CancelScope.shield();
+        assertThatThrownBy(outer::close).isInstanceOf(IllegalStateException.class);
+        AtomicReference<Throwable> fromOther = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                inner.close();
+            } catch (Throwable t) {
+                fromOther.set(t);
+            }
+        });
+        other.start();
+        other.join();
+        assertThat(fromOther.get()).isInstanceOf(IllegalStateException.class);
+        inner.close();
+        assertThatThrownBy(inner::close).isInstanceOf(IllegalStateException.class);
+        outer.close();
+    }
+
+    @Test
+    void withTimeoutKeepsTheCallersOwnPendingInterrupt() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(() -> Cancellation.withTimeout(Duration.ofMillis(5), () -> {
+                while (true) {
+                    Poll.poll();
+                    Cancellation.checkpoint();
+                }
+            })).isInstanceOf(TimeoutException.class);
+            assertThat(Thread.interrupted()).as("caller's interrupt kept, round %d", i).isTrue();
+        }
+    }
+
+    @Test
+    void withTimeoutKeepsAnInterruptThatArrivedDuringTheBody() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Thread self = Thread.currentThread();
+            assertThatThrownBy(() -> Cancellation.withTimeout(Duration.ofMillis(5), () -> {
+                self.interrupt(); // as an executor's shutdownNow() would, while the body runs
+                while (true) {
+                    Poll.poll();
+                    Cancellation.checkpoint();
+                }
+            })).isInstanceOf(TimeoutException.class);
+            assertThat(Thread.interrupted()).as("foreign interrupt kept, round %d", i).isTrue();
+        }
+        assertThatThrownBy(() -> Cancellation.withTimeout(Duration.ofMillis(5), () -> {
+            while (true) {
+                Cancellation.checkpoint();
+            }
+        })).isInstanceOf(TimeoutException.class);
+        assertThat(Thread.interrupted()).as("the deadline's own interrupt is cleared").isFalse();
+    }
+
+    /**
+     * Listeners on the default executor run on the cancelled run's own thread. A listener that polls
+     * (woven code) still gets every snapshot in order, and the run reaches its final state.
+     */
+    @Test
+    void pollingListenersOnTheRunsThreadMissNothing() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            List<ResultState> seen = new CopyOnWriteArrayList<>();
+            AtomicInteger signalsInListener = new AtomicInteger();
+            AtomicBoolean emitting = new AtomicBoolean();
+            UseThread<Integer> job = UseThread.useThread((CancelEvent cancel, Emitter<Integer> emit) -> {
+                for (int k = 0; ; k++) {
+                    emitting.set(true);
+                    emit.emit(k);
+                    Poll.poll();
+                }
+            });
+            job.subscribe(r -> {
+                try {
+                    for (int k = 0; k < 100_000; k++) {
+                        Poll.poll(); // woven listener code, long enough for the cancel to land inside
+                    }
+                } catch (CancelledSignal s) {
+                    signalsInListener.incrementAndGet();
+                    throw s;
+                }
+                seen.add(r.state());
+            });
+            waitUntil(emitting::get);
+            job.cancel();
+            assertThat(job.await(Recorder.LIVENESS).state()).isEqualTo(CANCELLED);
+            waitUntil(() -> !seen.isEmpty() && seen.get(seen.size() - 1) == CANCELLED);
+            assertThat(signalsInListener.get()).isZero();
+            job.close();
+        }
+    }
+
+    private static void writeWhole(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer data = ByteBuffer.allocate(FILE_BYTES);
+            while (data.hasRemaining()) {
+                ch.write(data);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Recorder.LIVENESS.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + Recorder.LIVENESS);
+            }
+            TimeUnit.MILLISECONDS.sleep(1);
+        }
+    }
+
+    /** Busy-waits a number of nanoseconds: a random cancel time without sleeping the test thread. */
+    private static final class LockSupportSpin {
+        static void spin(long nanos) {
+            long until = System.nanoTime() + nanos;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+}
