@@ -167,7 +167,7 @@ class AgentStartupTest {
         Files.writeString(file, "verbose=true\nincldue=com.acme\n");
         out = ChildJvm.run(jdk, ChildJvm.withAgent("config=" + file), PKG + "Hello");
         assertThat(out.exitCode).as(out.toString()).isEqualTo(2);
-        assertThat(out.stderr).contains("unknown option 'incldue' (in config file " + file + ")");
+        assertThat(out.stderr).contains("unknown option 'incldue' (in config file '" + file + "')");
     }
 
     @ParameterizedTest(name = "JDK {0}")
