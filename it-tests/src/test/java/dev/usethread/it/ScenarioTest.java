@@ -44,6 +44,7 @@ class ScenarioTest {
         s.add(new Object[] {"GroovyScript", null, null, "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*",
             "Spin.class"});
         s.add(new Object[] {"RegexBacktracking", "jdk=java.util.regex", null, "java\\.util\\.regex\\..*", null});
+        s.add(new Object[] {"BigNumberComputation", "jdk=java.math", null, "java\\.math\\..*", null});
         // Every JDK package that may be opted in (jdk= refuses the others).
         s.add(new Object[] {"EndlessLoop", "jdk=java.util.regex,java.math", null, Q + "EndlessLoop\\.spin", null});
         s.add(new Object[] {"LibraryComputation", null, null, "org\\.apache\\.commons\\.math3\\.linear\\..*", null});
