@@ -33,11 +33,16 @@ public final class AgentMain {
         AgentConfig config;
         try {
             config = AgentConfig.parse(args, System.getProperties());
-        } catch (ConfigException e) {
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // Never a stack trace: an exception escaping premain aborts the JVM (status 134).
+            String problem = e instanceof ConfigException ? ((ConfigException) e).problem()
+                    : "usethread agent: cannot read the options: " + e.getClass().getName();
             if (late) {
-                throw e; // the attaching side gets the message; the running application lives on
+                // The attach fails (jcmd: "return code: 102"); the JDK reports it in the application's
+                // standard error, where this exception shows as one line.
+                throw new AttachRefused(problem);
             }
-            System.err.println(e.getMessage());
+            System.err.println(e instanceof ConfigException ? e.getMessage() : problem);
             System.err.flush();
             System.exit(2);
             return;

@@ -3,10 +3,7 @@ package dev.usethread.agent;
 import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.weave.Weaver;
 import dev.usethread.internal.Events;
-import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.ProtectionDomain;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,9 +20,11 @@ final class PollTransformer implements ClassFileTransformer {
     final AtomicLong classesWithoutPolls = new AtomicLong();
     final AtomicLong weaveNanos = new AtomicLong();
     private final Map<String, String> skipped = new ConcurrentHashMap<>();
+    private final ClassDump dump;
 
     PollTransformer(AgentConfig config) {
         this.config = config;
+        this.dump = config.dump() == null ? null : new ClassDump(config.dump());
     }
 
     @Override
@@ -49,8 +48,8 @@ final class PollTransformer implements ClassFileTransformer {
             event(className, outcome.polls(), null);
             classesWoven.incrementAndGet();
             pollsWoven.addAndGet(outcome.polls());
-            if (config.dump() != null) {
-                dump(className, outcome.bytes());
+            if (dump != null) {
+                dump.write(className, outcome.bytes());
             }
             return outcome.bytes();
         } catch (Throwable t) {
@@ -116,22 +115,15 @@ final class PollTransformer implements ClassFileTransformer {
         }
     }
 
-    private void dump(String className, byte[] bytes) {
-        Path file = config.dump().resolve(className + ".class");
-        try {
-            Files.createDirectories(file.getParent());
-            Files.write(file, bytes);
-        } catch (IOException | RuntimeException e) {
-            skipped.putIfAbsent("(dump) " + className, "not dumped: " + e);
-        }
-    }
-
     String summary() {
         StringBuilder s = new StringBuilder();
         s.append("[usethread-agent] summary: ").append(classesWoven.get()).append(" classes woven with ")
                 .append(pollsWoven.get()).append(" polls, ").append(classesWithoutPolls.get())
                 .append(" in scope without code to poll, ").append(skipped.size()).append(" left unwoven; weaving took ")
                 .append(weaveNanos.get() / 1_000_000).append(" ms");
+        if (dump != null && dump.failures.get() > 0) {
+            s.append("; ").append(dump.failures.get()).append(" classes not dumped");
+        }
         for (Map.Entry<String, String> e : new TreeMap<>(skipped).entrySet()) {
             s.append("\n[usethread-agent]   ").append(e.getKey().replace('/', '.')).append(": ").append(e.getValue());
         }

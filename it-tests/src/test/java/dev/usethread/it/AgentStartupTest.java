@@ -134,6 +134,10 @@ class AgentStartupTest {
             {"verbose=maybe", "option 'verbose' takes true or false"},
             {"dump", "option 'dump' needs a value"},
             {"config=/nonexistent/usethread.properties", "cannot read config file"},
+            {"config=/dev/zero", "cannot read config file '/dev/zero': not a regular file"},
+            {"jdk=java.util", "option 'jdk' may not name 'java.util': it would weave JDK code"},
+            {"jdk=java.**", "java.util.concurrent: locks, queues and executors would be left broken"},
+            {"jdk=java.util.regex,java.util.concurrent.locks", "Only these JDK packages may be woven"},
         };
         for (String jdk : ChildJvm.jdks()) {
             for (String[] c : cases) {
@@ -167,7 +171,7 @@ class AgentStartupTest {
         Files.writeString(file, "verbose=true\nincldue=com.acme\n");
         out = ChildJvm.run(jdk, ChildJvm.withAgent("config=" + file), PKG + "Hello");
         assertThat(out.exitCode).as(out.toString()).isEqualTo(2);
-        assertThat(out.stderr).contains("unknown option 'incldue' (in config file " + file + ")");
+        assertThat(out.stderr).contains("unknown option 'incldue' (in config file '" + file + "')");
     }
 
     @ParameterizedTest(name = "JDK {0}")
@@ -179,5 +183,142 @@ class AgentStartupTest {
         assertThat(all).contains("usethread agent 0.1.0-SNAPSHOT").contains("-javaagent:")
                 .contains("include=<patterns>").contains("exclude=<patterns>").contains("jdk=<patterns>")
                 .contains("verbose").contains("dump=<directory>").contains("config=<file>");
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void aConfigFileThatIsAPipeBinaryOrHugeFailsAtOnceAndIsNotEchoed(int feature, String jdk, @TempDir Path dir)
+            throws Exception {
+        Path fifo = dir.resolve("fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is not available");
+        ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent("config=" + fifo), PKG + "Hello");
+        assertThat(out.exitCode).as(out.toString()).isEqualTo(2);
+        assertThat(out.stderr).contains("cannot read config file '" + fifo + "': not a regular file");
+
+        Path binary = dir.resolve("binary");
+        Files.write(binary, new byte[] {0x1b, ']', '0', ';', 'x', 0x07, 0x1b, '[', '2', 'J', 0, (byte) 0xfe, '=', '1'});
+        Path secret = dir.resolve("secret");
+        Files.writeString(secret, "ghp_" + "A1b2C3d4".repeat(5) + "\n");
+        Path longKey = dir.resolve("long");
+        Files.writeString(longKey, "k".repeat(40_000) + "=1\n");
+        Path huge = dir.resolve("huge");
+        Files.writeString(huge, "k".repeat(300_000) + "=1\n");
+        String[][] cases = {
+            {binary.toString(), "unknown option (a name of 12 characters, not shown)"},
+            {secret.toString(), "unknown option (a name of 44 characters, not shown)"},
+            {longKey.toString(), "unknown option (a name of 40000 characters, not shown)"},
+            {huge.toString(), "larger than 65536 bytes"},
+        };
+        for (String[] c : cases) {
+            out = ChildJvm.run(jdk, ChildJvm.withAgent("config=" + c[0]), PKG + "Hello");
+            assertThat(out.exitCode).as(out.toString()).isEqualTo(2);
+            assertThat(out.stderr).as(out.toString()).contains(c[1]).doesNotContain("\u001b").doesNotContain("ghp_")
+                    .doesNotContain("kkkk");
+            assertThat(out.stderr.length()).as(out.toString()).isLessThan(4_000);
+        }
+        // A value typed on the command line is quoted, but escaped and cut.
+        List<String> jvm = new ArrayList<>(List.of("-Dusethread.include=a\u001b[31m" + "b".repeat(100_000)));
+        jvm.addAll(ChildJvm.withAgent(null));
+        out = ChildJvm.run(jdk, jvm, PKG + "Hello");
+        assertThat(out.exitCode).as(out.toString()).isEqualTo(2);
+        assertThat(out.stderr).as(out.toString()).contains("'include=a\\u001b[31mbbb").contains("(100014 characters)")
+                .doesNotContain("\u001b");
+        assertThat(out.stderr.length()).as(out.toString()).isLessThan(4_000);
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void installFromCodeWithAPipeAsConfigThrowsAtOnce(int feature, String jdk, @TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is not available");
+        List<String> jvm = List.of("-cp", ChildJvm.classpath() + java.io.File.pathSeparator + ChildJvm.agentJar());
+        ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "BadInstall", "config=" + fifo);
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.get("CAUGHT")).as(out.toString())
+                .isEqualTo("usethread agent: cannot read config file '" + fifo + "': not a regular file (a directory,"
+                        + " device or pipe)");
+        assertThat(out.get("IS_INSTALLED")).isEqualTo("false");
+    }
+
+    static List<String> attachable(int feature) {
+        List<String> jvm = new ArrayList<>();
+        if (feature >= 21) {
+            jvm.add("-XX:+EnableDynamicAgentLoading"); // jcmd is a serviceability tool
+        }
+        jvm.addAll(List.of("-cp", ChildJvm.classpath()));
+        return jvm;
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void jcmdWithABadOptionFailsTheAttachAndTheApplicationGetsOneLine(int feature, String jdk) throws Exception {
+        String jar = ChildJvm.agentJar().toString();
+        ChildJvm.Outcome out = ChildJvm.run(jdk, attachable(feature), PKG + "JcmdSelf", jar, "\"jdk=java.util;verbose\"");
+        assertThat(out.get("JCMD")).as(out.toString()).endsWith("return code: 102");
+        assertThat(out.get("INSTALLED")).as(out.toString()).isEqualTo("false");
+        // The JDK reports a failed agent with its own lines; ours is one line, with no stack and no usage.
+        assertThat(out.stderr.lines().filter(l -> l.contains("usethread"))).as(out.toString()).containsExactly(
+                out.stderr.lines().filter(l -> l.startsWith("Caused by: usethread agent: option 'jdk' may not name"
+                        + " 'java.util': it would weave JDK code")).findFirst().orElse("(missing)"));
+        assertThat(out.stderr).as(out.toString()).contains("java.util.concurrent: locks, queues")
+                .doesNotContain("Valid options")
+                // Refused before the jar was added to the boot class path: the JVM is as it was.
+                .doesNotContain("bootstrap classpath has been appended");
+        assertThat(out.get("ATTACH_PID_IN_CWD")).isEqualTo("false");
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void jcmdNeedsTheOptionsInDoubleQuotes(int feature, String jdk) throws Exception {
+        String jar = ChildJvm.agentJar().toString();
+        // Unquoted, jcmd's own parser splits name=value: the agent gets only "include".
+        ChildJvm.Outcome out = ChildJvm.run(jdk, attachable(feature), PKG + "JcmdSelf", jar,
+                "include=dev.usethread.it.scenarios.Hello;verbose");
+        assertThat(out.get("JCMD")).as(out.toString()).endsWith("return code: 102");
+        assertThat(out.stderr).as(out.toString()).contains("Caused by: usethread agent: option 'include' needs a value");
+
+        out = ChildJvm.run(jdk, attachable(feature), PKG + "JcmdSelf", jar,
+                "\"include=dev.usethread.it.scenarios.Hello;verbose\"");
+        assertThat(out.get("JCMD")).as(out.toString()).endsWith("return code: 0");
+        assertThat(out.get("INSTALLED")).as(out.toString()).isEqualTo("true");
+        assertThat(out.stderr).as(out.toString())
+                .contains("(attached), options {include=dev.usethread.it.scenarios.Hello, verbose=true}");
+        // What an attach leaves (README, limits): no file in the working directory, the JVM's socket in /tmp.
+        assertThat(out.get("ATTACH_PID_IN_CWD")).isEqualTo("false");
+        assertThat(out.get("ATTACH_PID_IN_TMP")).isEqualTo("false");
+        assertThat(out.get("SOCKET_IN_TMP")).isEqualTo("true");
+    }
+
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void dumpWritesOnlyInsideItsDirectory(int feature, String jdk, @TempDir Path dir) throws Exception {
+        Path dump = dir.resolve("dump");
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        // defineClass(".<dir>.outside.Pwned") reaches the agent as the absolute "/<dir>/outside/Pwned".
+        String name = outside.toString().replace('/', '.') + ".Pwned";
+        assertThat(name).as("a temporary directory without dots in its path").matches("(\\.[A-Za-z0-9_$-]+)+");
+        ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent("dump=" + dump), PKG + "DefineOddName", name);
+        assertThat(out.get("DONE")).as(out.toString()).isNotNull();
+        assertThat(out.get("REJECTED")).as(out.toString()).isEqualTo("NoClassDefFoundError");
+        try (Stream<Path> files = Files.list(outside)) {
+            assertThat(files).as(out.toString()).isEmpty();
+        }
+        assertThat(out.stderr.lines().filter(l -> l.startsWith("[usethread-agent] dump="))).as(out.toString())
+                .containsExactly("[usethread-agent] dump='" + dump + "': not written: '" + name + "': the name would"
+                        + " leave the directory (further dump failures are only counted in the verbose summary)");
+
+        // A link inside the directory is not followed out of it.
+        Path linked = dir.resolve("linked");
+        Files.createSymbolicLink(Files.createDirectories(linked).resolve("dev"), outside);
+        out = ChildJvm.run(jdk, ChildJvm.withAgent("dump=" + linked + ";include=dev.usethread.it.scenarios.*;verbose"),
+                PKG + "Hello");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        try (Stream<Path> files = Files.list(outside)) {
+            assertThat(files).as(out.toString()).isEmpty();
+        }
+        assertThat(out.stderr).as(out.toString()).contains("dev is a link or a file, not a directory")
+                .contains("classes not dumped");
     }
 }

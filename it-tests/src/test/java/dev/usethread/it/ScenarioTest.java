@@ -44,8 +44,9 @@ class ScenarioTest {
         s.add(new Object[] {"GroovyScript", null, null, "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*",
             "Spin.class"});
         s.add(new Object[] {"RegexBacktracking", "jdk=java.util.regex", null, "java\\.util\\.regex\\..*", null});
-        // Every JDK package that may be opted in (the hard deny-list keeps java.lang and friends out).
-        s.add(new Object[] {"EndlessLoop", "jdk=java.**,javax.**,jdk.**", null, Q + "EndlessLoop\\.spin", null});
+        s.add(new Object[] {"BigNumberComputation", "jdk=java.math", null, "java\\.math\\..*", null});
+        // Every JDK package that may be opted in (jdk= refuses the others).
+        s.add(new Object[] {"EndlessLoop", "jdk=java.util.regex,java.math", null, Q + "EndlessLoop\\.spin", null});
         s.add(new Object[] {"LibraryComputation", null, null, "org\\.apache\\.commons\\.math3\\.linear\\..*", null});
         s.add(new Object[] {"ChildFirstLoader", null, null, "dev\\.usethread\\.it\\.childfirst\\.Spinner\\.call", null});
         List<Arguments> out = new ArrayList<>();

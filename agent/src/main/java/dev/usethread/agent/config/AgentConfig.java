@@ -1,10 +1,15 @@
 package dev.usethread.agent.config;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * The agent's options. Sources, later ones winning: a properties file named by {@code config}, the
@@ -24,8 +30,8 @@ public final class AgentConfig {
             "or lines 'name=value' in the properties file named by config):",
             "  include=<patterns>  weave only these classes (default: every class that is not the JDK's)",
             "  exclude=<patterns>  never weave these classes",
-            "  jdk=<patterns>      also weave these JDK packages, e.g. java.util.regex (java.lang.*, jdk.internal.*,",
-            "                      sun.* and com.sun.* are never woven)",
+            "  jdk=<patterns>      also weave these JDK packages: java.util.regex, java.math (no others: a stop",
+            "                      inside them would leave shared JDK state, such as locks and queues, broken)",
             "  verbose[=true|false] print what is woven at start-up and a summary at exit",
             "  dump=<directory>    write every woven class file under this directory",
             "  config=<file>       read options from this properties file",
@@ -36,18 +42,32 @@ public final class AgentConfig {
     public static final List<String> OPTIONS =
             List.of("include", "exclude", "jdk", "verbose", "dump", "config");
 
+    /** A config file holds a few lines; anything bigger is a mistake, and must not cost the JVM its heap. */
+    static final int MAX_FILE_BYTES = 64 * 1024;
+
     private final List<ClassPattern> include;
     private final List<ClassPattern> exclude;
     private final List<ClassPattern> jdk;
     private final boolean verbose;
     private final Path dump;
     private final Map<String, String> effective;
+    /** Options whose value came from the config file, and that file: such values are never quoted back. */
+    private final Set<String> fromFile;
+    private final String file;
 
-    private AgentConfig(Map<String, String> values) {
+    private AgentConfig(Map<String, String> values, Set<String> fromFile, String file) {
         this.effective = Collections.unmodifiableMap(values);
+        this.fromFile = fromFile;
+        this.file = file;
         this.include = patterns(values, "include");
         this.exclude = patterns(values, "exclude");
         this.jdk = patterns(values, "jdk");
+        for (ClassPattern p : jdk) {
+            String refusal = JdkPackages.refusal(p);
+            if (refusal != null) {
+                throw new ConfigException("usethread agent: " + refusal);
+            }
+        }
         this.verbose = bool(values, "verbose");
         String d = values.get("dump");
         if (d != null && d.isEmpty()) {
@@ -71,9 +91,12 @@ public final class AgentConfig {
         if (file != null) {
             values.putAll(readFile(file));
         }
+        Set<String> fromFile = new java.util.HashSet<>(values.keySet());
+        fromFile.removeAll(fromProps.keySet());
+        fromFile.removeAll(fromArgs.keySet());
         values.putAll(fromProps);
         values.putAll(fromArgs);
-        return new AgentConfig(values);
+        return new AgentConfig(values, fromFile, file);
     }
 
     private static Map<String, String> parseArgs(String args) {
@@ -92,7 +115,7 @@ public final class AgentConfig {
             checkName(name, "agent arguments");
             if (value == null) {
                 if (!name.equals("verbose")) {
-                    throw new ConfigException("usethread agent: option '" + name + "' needs a value (" + name + "=...)");
+                    throw new ConfigException("usethread agent: option " + Quote.of(name) + " needs a value (" + name + "=...)");
                 }
                 value = "true";
             }
@@ -101,32 +124,78 @@ public final class AgentConfig {
         return out;
     }
 
+    /**
+     * Reads a regular file of at most {@link #MAX_FILE_BYTES}: a FIFO would block start-up, a device
+     * such as /dev/zero never ends. Its content is never quoted back, except an unknown option name.
+     */
     private static Map<String, String> readFile(String file) {
+        String cannot = "usethread agent: cannot read config file " + Quote.of(file) + ": ";
+        byte[] bytes;
+        try {
+            Path path = Paths.get(file);
+            BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+            if (!a.isRegularFile()) {
+                throw new ConfigException(cannot + "not a regular file (a directory, device or pipe)");
+            }
+            try (InputStream in = Files.newInputStream(path)) {
+                bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            }
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(cannot + "no such file");
+        } catch (AccessDeniedException e) {
+            throw new ConfigException(cannot + "permission denied");
+        } catch (IOException | InvalidPathException e) {
+            throw new ConfigException(cannot + e.getClass().getSimpleName());
+        }
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw new ConfigException(cannot + "larger than " + MAX_FILE_BYTES + " bytes");
+        }
         Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(Paths.get(file))) {
-            p.load(in);
-        } catch (IOException | RuntimeException e) {
-            throw new ConfigException("usethread agent: cannot read config file '" + file + "': " + e);
+        try {
+            p.load(new ByteArrayInputStream(bytes));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException(cannot + "not a properties file (malformed \\uxxxx escape)");
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (String key : p.stringPropertyNames()) {
             String name = key.startsWith("usethread.") ? key.substring("usethread.".length()) : key;
-            checkName(name, "config file " + file);
+            if (!OPTIONS.contains(name)) {
+                throw new ConfigException("usethread agent: unknown option " + nameFromFile(name)
+                        + " (in config file " + Quote.of(file) + ")");
+            }
             if (name.equals("config")) {
-                throw new ConfigException("usethread agent: option 'config' is not allowed inside config file " + file);
+                throw new ConfigException("usethread agent: option 'config' is not allowed inside config file "
+                        + Quote.of(file));
             }
             out.put(name, p.getProperty(key).trim());
         }
         return out;
     }
 
+    /** A misspelt option is worth showing; a long token or binary is more likely a secret or the wrong file. */
+    private static String nameFromFile(String name) {
+        boolean plain = name.length() <= 32;
+        for (int i = 0; i < name.length() && plain; i++) {
+            char c = name.charAt(i);
+            plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+                    || c == '-';
+        }
+        return plain ? Quote.of(name) : "(a name of " + name.length() + " characters, not shown)";
+    }
+
     private static void checkName(String name, String where) {
         if (!OPTIONS.contains(name)) {
-            throw new ConfigException("usethread agent: unknown option '" + name + "' (in " + where + ")");
+            throw new ConfigException("usethread agent: unknown option " + Quote.of(name) + " (in " + where + ")");
         }
     }
 
-    private static List<ClassPattern> patterns(Map<String, String> values, String name) {
+    /** How a message names an option and its value: quoted, unless the value came from the config file. */
+    private String shown(String name, String value) {
+        return fromFile.contains(name) ? "'" + name + "' (in config file " + Quote.of(file) + ")"
+                : Quote.of(name + "=" + value);
+    }
+
+    private List<ClassPattern> patterns(Map<String, String> values, String name) {
         String v = values.get(name);
         List<ClassPattern> out = new ArrayList<>();
         if (v == null) {
@@ -136,14 +205,14 @@ public final class AgentConfig {
             try {
                 out.add(ClassPattern.parse(item.trim()));
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("usethread agent: malformed pattern in option '" + name + "=" + v + "': "
-                        + e.getMessage());
+                throw new ConfigException("usethread agent: malformed pattern in option " + shown(name, v)
+                        + (fromFile.contains(name) ? "" : ": " + e.getMessage()));
             }
         }
         return out;
     }
 
-    private static boolean bool(Map<String, String> values, String name) {
+    private boolean bool(Map<String, String> values, String name) {
         String v = values.get(name);
         if (v == null) {
             return false;
@@ -155,7 +224,8 @@ public final class AgentConfig {
             case "false":
                 return false;
             default:
-                throw new ConfigException("usethread agent: option '" + name + "' takes true or false, not '" + v + "'");
+                throw new ConfigException("usethread agent: option '" + name + "' takes true or false, not "
+                        + (fromFile.contains(name) ? "what config file " + Quote.of(file) + " says" : Quote.of(v)));
         }
     }
 

@@ -20,23 +20,25 @@ public final class ClassPattern {
             throw new IllegalArgumentException("empty pattern");
         }
         if (text.indexOf('/') >= 0) {
-            throw new IllegalArgumentException("use dots, not slashes, in '" + text + "'");
+            throw new IllegalArgumentException("use dots, not slashes, in " + Quote.of(text));
         }
         if (text.startsWith(".") || text.endsWith(".") || text.contains("..")) {
-            throw new IllegalArgumentException("empty name part in '" + text + "'");
+            throw new IllegalArgumentException("empty name part in " + Quote.of(text));
         }
         if (text.contains("***")) {
-            throw new IllegalArgumentException("'***' in '" + text + "' (use * or **)");
+            throw new IllegalArgumentException("'***' in " + Quote.of(text) + " (use * or **)");
         }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (c != '.' && c != '*' && !Character.isJavaIdentifierPart(c)) {
-                throw new IllegalArgumentException("character '" + c + "' is not allowed in '" + text + "'");
+            if (c != '.' && c != '*' && (!Character.isJavaIdentifierPart(c) || Character.isIdentifierIgnorable(c))) {
+                throw new IllegalArgumentException(
+                        "character " + Quote.of(String.valueOf(c)) + " is not allowed in " + Quote.of(text));
             }
         }
         for (String part : splitDots(text)) {
             if (Character.isDigit(part.charAt(0))) {
-                throw new IllegalArgumentException("name part '" + part + "' in '" + text + "' starts with a digit");
+                throw new IllegalArgumentException(
+                        "name part " + Quote.of(part) + " in " + Quote.of(text) + " starts with a digit");
             }
         }
         return new ClassPattern(text);

@@ -4,7 +4,15 @@ package dev.usethread.agent.config;
 public final class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    public ConfigException(String message) {
-        super(message + "\n" + AgentConfig.USAGE);
+    private final String problem;
+
+    public ConfigException(String problem) {
+        super(problem + "\n" + AgentConfig.USAGE);
+        this.problem = problem;
+    }
+
+    /** The message without the list of valid options. */
+    public String problem() {
+        return problem;
     }
 }

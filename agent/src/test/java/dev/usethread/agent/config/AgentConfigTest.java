@@ -65,4 +65,57 @@ class AgentConfigTest {
         props.setProperty("usethread.jdk", "java..util");
         assertThatThrownBy(() -> AgentConfig.parse(null, props)).hasMessageContaining("option 'jdk=java..util'");
     }
+
+    @Test
+    void aConfigFileMustBeASmallRegularFile(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> AgentConfig.parse("config=/dev/zero", NONE))
+                .hasMessageContaining("cannot read config file '/dev/zero': not a regular file");
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + dir, NONE)).hasMessageContaining("not a regular file");
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + dir.resolve("missing"), NONE))
+                .hasMessageContaining("no such file");
+        Path big = dir.resolve("big.properties");
+        Files.writeString(big, "verbose=true\n#" + "x".repeat(AgentConfig.MAX_FILE_BYTES));
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + big, NONE))
+                .hasMessageContaining("larger than " + AgentConfig.MAX_FILE_BYTES + " bytes");
+        Path fits = dir.resolve("fits.properties");
+        Files.writeString(fits, "verbose=true\n#" + "x".repeat(AgentConfig.MAX_FILE_BYTES - 20));
+        assertThat(AgentConfig.parse("config=" + fits, NONE).verbose()).isTrue();
+    }
+
+    @Test
+    void messagesNeverQuoteFileContentButAMisspeltName(@TempDir Path dir) throws Exception {
+        Path typo = dir.resolve("typo.properties");
+        Files.writeString(typo, "incldue=com.acme\n");
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + typo, NONE))
+                .hasMessageContaining("unknown option 'incldue' (in config file '" + typo + "')");
+
+        Path secret = dir.resolve("secret");
+        Files.writeString(secret, "sk_live_0123456789abcdefghijklmnopqrstuvwxyz\n");
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + secret, NONE))
+                .hasMessageContaining("unknown option (a name of 44 characters, not shown)")
+                .hasMessageNotContaining("sk_live");
+
+        Path binary = dir.resolve("binary");
+        Files.write(binary, new byte[] {0x1b, '[', '2', 'J', 0, (byte) 0xff, '=', 'x'});
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + binary, NONE))
+                .hasMessageContaining("not shown").hasMessageNotContaining("\u001b").hasMessageNotContaining("[2J");
+
+        Path badValue = dir.resolve("value.properties");
+        Files.writeString(badValue, "include=s3cr3t/\u001b[2J\nverbose=hunter2\n");
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + badValue, NONE))
+                .hasMessageContaining("malformed pattern in option 'include' (in config file '" + badValue + "')")
+                .hasMessageNotContaining("s3cr3t").hasMessageNotContaining("\u001b");
+        assertThatThrownBy(() -> AgentConfig.parse("config=" + badValue + ";include=a", NONE))
+                .hasMessageContaining("option 'verbose' takes true or false, not what config file")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void valuesFromArgumentsAreQuotedEscapedAndCut() {
+        assertThatThrownBy(() -> AgentConfig.parse("include=a\u001b[31mb", NONE))
+                .hasMessageContaining("'include=a\\u001b[31mb'").hasMessageNotContaining("\u001b");
+        assertThatThrownBy(() -> AgentConfig.parse("k".repeat(300_000) + "=1", NONE))
+                .hasMessageContaining("... (300000 characters)")
+                .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(2_000));
+    }
 }
