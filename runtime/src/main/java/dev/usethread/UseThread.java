@@ -264,8 +264,8 @@ public final class UseThread<T> implements AutoCloseable {
             while (thread.isAlive()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    IllegalStateException e = new IllegalStateException("usethread job '" + name + "': thread "
-                            + thread.getName() + " did not stop within " + closeTimeout + " after cancellation: "
+                    IllegalStateException e = new IllegalStateException("usethread job '" + name + "' did not stop within "
+                            + closeTimeout + " after cancellation: "
                             + StuckThreads.explain(thread, intrusive));
                     Throwable where = new Throwable("stack of " + thread.getName());
                     where.setStackTrace(thread.getStackTrace());
