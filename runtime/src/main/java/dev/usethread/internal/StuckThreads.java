@@ -98,7 +98,7 @@ public final class StuckThreads {
                 String pkg = WeavableJdkPackages.allowing(packageOf(stack[i]));
                 if (pkg != null) {
                     String running = stack[i] == at ? where(at) : where(stack[i]) + " (now in " + frame(at) + ")";
-                    return who + " is running " + running + calledFrom + ": JDK code, woven only when opted in, so"
+                    return who + " is running " + running + calledFrom + ": JDK code that the agent weaves only when opted in, so"
                             + " no poll reaches it; " + (agentInstalled
                                     ? "add jdk=" + pkg + " to the agent's options"
                                     : notInstalled + ": start the JVM with -javaagent:usethread-agent.jar=jdk=" + pkg);
