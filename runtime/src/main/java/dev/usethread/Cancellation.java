@@ -60,8 +60,12 @@ public final class Cancellation {
     /**
      * Runs {@code body} on the current thread and stops it when {@code timeout} passes: intrusively
      * with the agent (woven polls throw), cooperatively without it (checkpoints, interrupts), then
-     * throws a {@link TimeoutException} that says the deadline and where the body was stopped (the
-     * signal is its cause). Deadlines nest: an inner one cannot extend an outer one, whose
+     * throws a {@link DeadlineExceededException} (a {@link TimeoutException}) that carries the
+     * deadline and the frame where the body was stopped (the signal is its cause). The body runs on
+     * the calling thread, so a body that no poll or interrupt reaches (unwoven JDK code, an
+     * uninterruptible wait) cannot be given up on: if it is still running one second after the
+     * deadline, where it is stuck and what would stop it is logged once, as a WARNING of
+     * {@code System.Logger} "dev.usethread". Deadlines nest: an inner one cannot extend an outer one, whose
      * expiry unwinds through the inner call to the outer one. If the body returns normally, even
      * after the deadline, its value is returned. The thread's interrupt status caused by the
      * deadline is cleared before this method returns or throws.
@@ -70,7 +74,7 @@ public final class Cancellation {
      * @throws NullPointerException if {@code timeout} or {@code body} is null
      */
     public static <T, X extends Exception> T withTimeout(Duration timeout, Body<T, X> body)
-            throws TimeoutException, X {
+            throws DeadlineExceededException, X {
         return Deadlines.run(timeout, body);
     }
 

@@ -2,17 +2,24 @@ package dev.usethread;
 
 import dev.usethread.internal.CancelScope;
 import dev.usethread.internal.Events;
+import dev.usethread.internal.StuckThreads;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /** The timer and bookkeeping behind {@link Cancellation#withTimeout}. */
 final class Deadlines {
     /** One daemon timer thread, started on demand and gone after 10 s without deadlines. */
     private static final ScheduledThreadPoolExecutor TIMER = createTimer();
+    /**
+     * How long after its deadline a body that has not stopped is reported, once: the body runs on
+     * the caller's thread, so withTimeout cannot give up on it, only say where it is stuck.
+     */
+    static final Duration STUCK_REPORT_GRACE = Duration.ofSeconds(1);
 
     private Deadlines() {
     }
@@ -30,7 +37,7 @@ final class Deadlines {
     }
 
     static <T, X extends Exception> T run(Duration timeout, Cancellation.Body<T, X> body)
-            throws TimeoutException, X {
+            throws DeadlineExceededException, X {
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(body, "body");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -45,6 +52,11 @@ final class Deadlines {
         CancelScope scope = new CancelScope("deadline of " + timeout, true);
         scope.enter();
         ScheduledFuture<?> timer = TIMER.schedule(scope::cancel, nanos, TimeUnit.NANOSECONDS);
+        AtomicBoolean ended = new AtomicBoolean();
+        Thread bodyThread = Thread.currentThread();
+        Consumer<String> reporter = StuckThreads.deadlineReporter();
+        ScheduledFuture<?> stuckCheck = TIMER.schedule(() -> reportIfStuck(timeout, bodyThread, ended, reporter),
+                nanos + STUCK_REPORT_GRACE.toNanos(), TimeUnit.NANOSECONDS);
         try {
             return body.run();
         } catch (Throwable t) {
@@ -52,27 +64,45 @@ final class Deadlines {
                 // Ours: the signal where the body was first stopped, or what it made of our interrupt.
                 Throwable cause = scope.firstSignal() != null ? scope.firstSignal() : t;
                 Events.cancelled("deadline", "deadline of " + timeout, scope.cancelRequestedNanos(), cause);
-                TimeoutException timeoutException = new TimeoutException("deadline of " + timeout
-                        + " passed; the body was stopped at " + stoppedAt(cause));
-                timeoutException.initCause(cause);
-                throw timeoutException;
+                throw new DeadlineExceededException(timeout, stoppedAt(cause), cause);
             }
             throw t;
         } finally {
+            ended.set(true);
+            stuckCheck.cancel(false);
             timer.cancel(false);
             scope.exit();
         }
     }
 
-    /** The first frame of {@code t} outside usethread's own classes: where the body was. */
-    static String stoppedAt(Throwable t) {
+    /** Says once (System.Logger, or the thread's reporter) where a body that outlived its deadline is. */
+    private static void reportIfStuck(Duration timeout, Thread bodyThread, AtomicBoolean ended,
+            Consumer<String> reporter) {
+        if (ended.get()) {
+            return;
+        }
+        String why = StuckThreads.explain(bodyThread);
+        if (ended.get()) {
+            return; // it stopped while we looked
+        }
+        String text = "deadline of " + timeout + " passed more than " + STUCK_REPORT_GRACE
+                + " ago and the body has not stopped: " + why;
+        if (reporter != null) {
+            reporter.accept(text);
+        } else {
+            System.getLogger("dev.usethread").log(System.Logger.Level.WARNING, text);
+        }
+    }
+
+    /** The first frame of {@code t} outside usethread's own classes: where the body was, or null. */
+    static StackTraceElement stoppedAt(Throwable t) {
         for (StackTraceElement frame : t.getStackTrace()) {
             String c = frame.getClassName();
             if (!c.startsWith("dev.usethread.internal.") && !c.equals(Cancellation.class.getName())
                     && !c.equals(Deadlines.class.getName())) {
-                return frame.toString();
+                return frame;
             }
         }
-        return "an unknown frame";
+        return null;
     }
 }

@@ -2,6 +2,7 @@ package dev.usethread;
 
 import dev.usethread.internal.CancelScope;
 import dev.usethread.internal.Events;
+import dev.usethread.internal.StuckThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -170,22 +171,35 @@ public final class UseThread<T> implements AutoCloseable {
     /**
      * Waits until the snapshot is FINISHED, ERROR or CANCELLED and returns it.
      *
-     * @throws TimeoutException if that did not happen within {@code timeout}
+     * @throws TimeoutException if that did not happen within {@code timeout}; if the run was
+     *     cancelled and its thread is still alive, the message says where that thread is stuck and
+     *     what would stop it
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public Result<T> await(Duration timeout) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + nanos(timeout, "timeout");
+        ResultState state;
+        Run stuck;
         synchronized (lock) {
             while (!snapshot.state().isTerminal()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new TimeoutException("usethread job '" + name + "' did not end within " + timeout
-                            + "; it is " + snapshot.state());
+                    break;
                 }
                 TimeUnit.NANOSECONDS.timedWait(lock, left);
             }
-            return snapshot;
+            if (snapshot.state().isTerminal()) {
+                return snapshot;
+            }
+            state = snapshot.state();
+            // The run that holds the callback (the current one, or a superseded one the current waits for).
+            stuck = callbackHolder != null && callbackHolder.cancelRequested ? callbackHolder : null;
         }
+        Thread thread = stuck == null ? null : stuck.thread;
+        String why = thread == null || !thread.isAlive() ? ""
+                : "; run " + stuck.id + " was cancelled but has not stopped: " + StuckThreads.explain(thread, intrusive);
+        throw new TimeoutException("usethread job '" + name + "' did not end within " + timeout + "; it is " + state
+                + why);
     }
 
     /**
@@ -219,8 +233,9 @@ public final class UseThread<T> implements AutoCloseable {
      * do nothing, {@link #result()} and {@link #await} still work, and {@link #retry()},
      * {@link #setDependencies} and {@link #subscribe} throw {@link IllegalStateException}.
      *
-     * @throws IllegalStateException if a thread did not stop in time (its stack is in the message's
-     *     cause); it is still cancelled and may stop later
+     * @throws IllegalStateException if a thread did not stop in time: the message says where it is
+     *     stuck and what would stop it ({@code jdk=<package>}, {@code onCancel}, the agent), its
+     *     cause holds the thread's stack; it is still cancelled and may stop later
      */
     @Override
     public void close() {
@@ -249,9 +264,9 @@ public final class UseThread<T> implements AutoCloseable {
             while (thread.isAlive()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    IllegalStateException e = new IllegalStateException("usethread job '" + name + "': thread "
-                            + thread.getName() + " did not stop within " + closeTimeout
-                            + " after cancellation (blocked where no poll or interrupt reaches it?)");
+                    IllegalStateException e = new IllegalStateException("usethread job '" + name + "' did not stop within "
+                            + closeTimeout + " after cancellation: "
+                            + StuckThreads.explain(thread, intrusive));
                     Throwable where = new Throwable("stack of " + thread.getName());
                     where.setStackTrace(thread.getStackTrace());
                     e.initCause(where);

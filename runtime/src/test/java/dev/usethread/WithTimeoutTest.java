@@ -37,6 +37,87 @@ class WithTimeoutTest {
     }
 
     @Test
+    void theTimeoutIsTypedAndCarriesTheDeadlineAndTheFrame() {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(
+                () -> Cancellation.withTimeout(Duration.ofMillis(50), WithTimeoutTest::spin));
+        assertThat(t).isInstanceOf(DeadlineExceededException.class).isInstanceOf(TimeoutException.class);
+        DeadlineExceededException e = (DeadlineExceededException) t;
+        assertThat(e.deadline()).isEqualTo(Duration.ofMillis(50));
+        assertThat(e.stoppedAt().getClassName()).isEqualTo(WithTimeoutTest.class.getName());
+        assertThat(e.stoppedAt().getMethodName()).isEqualTo("spin");
+        assertThat(e.getMessage()).isEqualTo("deadline of PT0.05S passed; the body was stopped at " + e.stoppedAt());
+    }
+
+    private static volatile String reported;
+
+    /** Spins without a checkpoint (nothing stops it without the agent) until something is reported. */
+    private static String spinUntilReported() {
+        long i = 0;
+        while (reported == null) {
+            i++;
+        }
+        return "ended by itself after " + i;
+    }
+
+    @Test
+    void aBodyThatOutlivesItsDeadlineIsReportedOnceToTheThreadsReporter() throws Exception {
+        reported = null;
+        java.util.List<String> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.function.Consumer<String> previous = dev.usethread.internal.StuckThreads.reportDeadlinesTo(text -> {
+            reports.add(text);
+            reported = text;
+        });
+        try {
+            String value = Cancellation.withTimeout(Duration.ofMillis(50), WithTimeoutTest::spinUntilReported);
+            assertThat(value).startsWith("ended by itself");
+        } finally {
+            dev.usethread.internal.StuckThreads.reportDeadlinesTo(previous);
+        }
+        assertThat(reports).hasSize(1);
+        assertThat(reports.get(0)).startsWith("deadline of PT0.05S passed more than PT1S ago and the body has not"
+                + " stopped: thread " + Thread.currentThread().getName() + " is running "
+                + WithTimeoutTest.class.getName() + ".spinUntilReported(")
+                .contains("the usethread agent is not installed");
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void withoutAReporterTheStuckBodyIsLoggedThroughSystemLogger() throws Exception {
+        reported = null;
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("dev.usethread");
+        java.util.List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage().startsWith("deadline of")) {
+                    records.add(r);
+                    reported = r.getMessage();
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        boolean parents = logger.getUseParentHandlers();
+        logger.addHandler(handler);
+        logger.setUseParentHandlers(false); // keep the test's console quiet
+        try {
+            Cancellation.withTimeout(Duration.ofMillis(50), WithTimeoutTest::spinUntilReported);
+        } finally {
+            logger.removeHandler(handler);
+            logger.setUseParentHandlers(parents);
+        }
+        assertThat(records).hasSize(1);
+        assertThat(records.get(0).getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+        assertThat(records.get(0).getMessage()).contains("spinUntilReported", "has not stopped");
+    }
+
+    @Test
     void wakesASleepingBodyThroughItsInterrupt() {
         assertThatThrownBy(() -> Cancellation.withTimeout(Duration.ofMillis(50), () -> {
             Thread.sleep(TimeUnit.HOURS.toMillis(1));

@@ -16,7 +16,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>The limit is a number and a unit ({@code "500ms"}, {@code "2s"}, {@code "1.5s"}, {@code "3m"},
  * {@code "1h"}) or an ISO-8601 duration ({@code "PT2S"}); it must be positive. The failure names the
- * limit and its cause's stack shows where the test was stopped.
+ * limit and its cause's stack shows where the test was stopped. A test that nothing can stop (a
+ * loop that never checks, without the agent; unwoven JDK code) keeps running: one second after its
+ * limit, a two-line block on standard error names the test and says where it is stuck and why.
  */
 @Documented
 @Inherited

@@ -1,13 +1,15 @@
 package dev.usethread.junit;
 
 import dev.usethread.Cancellation;
+import dev.usethread.DeadlineExceededException;
+import dev.usethread.internal.StuckThreads;
 import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Method;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
-import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -45,6 +47,11 @@ public final class StopAfterExtension implements InvocationInterceptor {
         }
         String text = annotation.get().value();
         Duration limit = parse(text);
+        String test = context.getRequiredTestClass().getName() + " > " + context.getDisplayName();
+        // A test that nothing can stop (no agent, unwoven JDK code) hangs: say so once on standard error.
+        Consumer<String> previous = StuckThreads.reportDeadlinesTo(why -> System.err.print(
+                "[usethread] test " + test + " passed its limit @StopAfter(\"" + text + "\") and cannot be stopped:"
+                + System.lineSeparator() + "[usethread]   " + why + System.lineSeparator()));
         long start = System.nanoTime();
         try {
             Cancellation.withTimeout(limit, () -> {
@@ -58,8 +65,10 @@ public final class StopAfterExtension implements InvocationInterceptor {
             });
         } catch (WrappedThrowable w) {
             throw w.getCause();
-        } catch (TimeoutException e) {
+        } catch (DeadlineExceededException e) {
             throw new AssertionFailedError(message(text, e), e.getCause());
+        } finally {
+            StuckThreads.reportDeadlinesTo(previous);
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         if (took.compareTo(limit) > 0) {
@@ -68,11 +77,9 @@ public final class StopAfterExtension implements InvocationInterceptor {
         }
     }
 
-    private static String message(String text, TimeoutException e) {
-        String where = e.getMessage();
-        int at = where.indexOf(" at ");
-        String stoppedAt = at >= 0 ? where.substring(at + 4) : where;
-        return "test stopped after its limit @StopAfter(\"" + text + "\") at " + stoppedAt
+    private static String message(String text, DeadlineExceededException e) {
+        StackTraceElement at = e.stoppedAt();
+        return "test stopped after its limit @StopAfter(\"" + text + "\") at " + (at == null ? "an unknown frame" : at)
                 + (Cancellation.isIntrusive() ? "" : cooperativeNote());
     }
 

@@ -8,6 +8,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 import dev.usethread.CancelledSignal;
 import dev.usethread.junit.fixtures.ClassLevelCases;
 import dev.usethread.junit.fixtures.RunawayCases;
+import dev.usethread.junit.fixtures.UncheckedLoopCases;
 import java.time.Duration;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -61,6 +62,43 @@ class StopAfterExtensionTest {
                 .isEqualTo("tx-1");
         assertThat(threadsRunningFixtures()).as("no thread left running the test").isEmpty();
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
+    void withoutTheAgentALoopThatNeverChecksIsReportedOnceOnStandardError() throws Exception {
+        UncheckedLoopCases.released = false;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream originalErr = System.err;
+        // The fixture spins until the report is complete; only the deadline timer writes here meanwhile.
+        System.setErr(new java.io.PrintStream(captured, true, "UTF-8") {
+            @Override
+            public void write(byte[] b, int off, int len) {
+                super.write(b, off, len);
+                String text = new String(captured.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+                if (text.contains("[usethread]   ") && text.endsWith(System.lineSeparator())) {
+                    UncheckedLoopCases.released = true;
+                }
+            }
+        });
+        Events events;
+        try {
+            events = EngineTestKit.engine("junit-jupiter").selectors(selectClass(UncheckedLoopCases.class))
+                    .execute().testEvents();
+        } finally {
+            System.setErr(originalErr);
+            UncheckedLoopCases.released = true;
+        }
+        String err = new String(captured.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+        String nl = System.lineSeparator();
+        assertThat(err).startsWith("[usethread] test " + UncheckedLoopCases.class.getName()
+                + " > spinsWithoutChecking() passed its limit @StopAfter(\"200ms\") and cannot be stopped:" + nl
+                + "[usethread]   deadline of PT0.2S passed more than PT1S ago and the body has not stopped: thread ")
+                .contains("is running " + UncheckedLoopCases.class.getName() + ".spinsWithoutChecking(",
+                        "the usethread agent is not installed")
+                .endsWith(nl);
+        assertThat(err.split("\\[usethread\\] test ", -1)).as("written once").hasSize(2);
+        assertThat(failure(events)).isInstanceOf(AssertionFailedError.class)
+                .hasMessageContaining("longer than its limit @StopAfter(\"200ms\"); it ended by itself");
     }
 
     @Test
