@@ -10,11 +10,14 @@ import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.jar.JarFile;
 
 /**
  * The agent proper, defined by the bootstrap loader ({@link AgentLauncher} put this jar on the boot
- * class path first), so that it, the runtime and the shaded libraries are one copy for every loader.
+ * class path first), so that it, the runtime and the shaded libraries are one copy for every loader;
+ * or, where the application's class loader already holds the runtime copy, by that loader.
  */
 public final class AgentMain {
     /**
@@ -51,14 +54,22 @@ public final class AgentMain {
             System.err.println("[usethread-agent] already installed; ignoring a second start with '" + args + "'");
             return;
         }
+        String refused = jdkWithoutBootRuntime(config);
+        if (refused != null) {
+            if (late) {
+                throw new IllegalStateException(refused);
+            }
+            System.err.println(refused);
+            System.err.flush();
+            System.exit(2);
+            return;
+        }
         preloadRuntime(inst);
+        letModulesReadRuntime(inst);
         JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
         inst.addTransformer(transformer, true);
         AgentStatus.markInstalled();
-        if (late) {
-            markCopiesInOtherLoaders(inst);
-        }
         int retransformed = retransformLoaded(inst, late, config);
         // The jar's path, not its version: reading the manifest again would cost start-up time.
         System.setProperty(INSTALLED_PROPERTY, jarPath == null ? "unknown" : jarPath);
@@ -69,6 +80,41 @@ public final class AgentMain {
             PollTransformer t = transformer;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(t.summary()),
                     "usethread-agent-summary"));
+        }
+    }
+
+    /**
+     * Null, or why {@code jdk=} cannot be honoured: the one runtime copy is in the application's class
+     * loader (see {@code AgentLauncher.runtimeLoader}), and JDK classes link only to the boot loader's.
+     */
+    private static String jdkWithoutBootRuntime(AgentConfig config) {
+        if (AgentMain.class.getClassLoader() == null || !config.hasJdkPatterns()) {
+            return null;
+        }
+        Module runtime = AgentStatus.class.getModule();
+        String fix = runtime.isNamed()
+                ? "the usethread runtime is module " + runtime.getName() + " on the module path. Put"
+                        + " usethread-runtime on the class path instead, or drop jdk="
+                : "usethread runtime classes were loaded before the agent was installed. Install it before"
+                        + " any usethread class is loaded (or start the JVM with -javaagent), or drop jdk=";
+        return "[usethread-agent] jdk= needs the usethread runtime on the boot class path (JDK classes link only"
+                + " to it), but " + fix + ".";
+    }
+
+    /**
+     * With the runtime as a named module, woven classes of other named modules call its Poll: make
+     * every module of the boot layer read it (an automatic module reads every module already; the
+     * boot loader's unnamed module, where the runtime usually is, is read by every transformed module).
+     */
+    private static void letModulesReadRuntime(Instrumentation inst) {
+        Module runtime = AgentStatus.class.getModule();
+        if (!runtime.isNamed()) {
+            return;
+        }
+        for (Module m : ModuleLayer.boot().modules()) {
+            if (m.getClassLoader() != null && !m.canRead(runtime)) {
+                inst.redefineModule(m, Set.of(runtime), Map.of(), Map.of(), Set.of(), Map.of());
+            }
         }
     }
 
@@ -84,7 +130,7 @@ public final class AgentMain {
             for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.ThreadState",
                     "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal"}) {
                 try {
-                    Class.forName(name, true, null);
+                    Class.forName(name, true, AgentMain.class.getClassLoader());
                 } catch (ClassNotFoundException e) {
                     throw new IllegalStateException("usethread agent jar is incomplete: " + name, e);
                 }
@@ -106,22 +152,6 @@ public final class AgentMain {
                 return null;
             }
             return ForceInlineMarker.mark(classFile, "poll");
-        }
-    }
-
-    /**
-     * An application that loaded its own usethread-runtime before a late attach keeps using that copy;
-     * its woven classes link to it too, so it must also report the agent as installed.
-     */
-    private static void markCopiesInOtherLoaders(Instrumentation inst) {
-        for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (c != AgentStatus.class && c.getName().equals(AgentStatus.class.getName())) {
-                try {
-                    c.getMethod("markInstalled").invoke(null);
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    System.err.println("[usethread-agent] could not mark " + c + " in " + c.getClassLoader() + ": " + e);
-                }
-            }
         }
     }
 

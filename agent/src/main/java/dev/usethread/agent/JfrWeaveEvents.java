@@ -34,7 +34,7 @@ final class JfrWeaveEvents {
 
     private static void load() {
         try {
-            Class.forName("dev.usethread.internal.Events$WeaveEvent", true, null);
+            Class.forName("dev.usethread.internal.Events$WeaveEvent", true, JfrWeaveEvents.class.getClassLoader());
             ready = true;
         } catch (Throwable t) {
             // no events

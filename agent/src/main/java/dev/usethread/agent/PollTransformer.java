@@ -14,7 +14,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class PollTransformer implements ClassFileTransformer {
     private static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
 
+    /** The loader of the one runtime copy this agent works with (null: the boot loader). */
+    private static final ClassLoader RUNTIME_LOADER = Events.class.getClassLoader();
+
     private final AgentConfig config;
+    private final Map<Object, Boolean> secondCopies = new ConcurrentHashMap<>();
     final AtomicLong classesWoven = new AtomicLong();
     final AtomicLong pollsWoven = new AtomicLong();
     final AtomicLong classesWithoutPolls = new AtomicLong();
@@ -27,10 +31,36 @@ final class PollTransformer implements ClassFileTransformer {
         this.dump = config.dump() == null ? null : new ClassDump(config.dump());
     }
 
+    private static boolean isRuntimeClass(String className) {
+        int slash = className.lastIndexOf('/');
+        String pkg = slash < 0 ? "" : className.substring(0, slash);
+        return pkg.equals("dev/usethread") || pkg.equals("dev/usethread/internal");
+    }
+
+    /**
+     * A loader that does not ask its parent first (child-first, OSGi) and finds usethread-runtime itself
+     * defines a second copy: its jobs and polls are not the agent's. Said at once, once per loader.
+     */
+    private void reportSecondCopy(ClassLoader loader, String className, ProtectionDomain domain) {
+        if (secondCopies.putIfAbsent(loader == null ? "boot" : loader, Boolean.TRUE) == null) {
+            Object from = domain == null || domain.getCodeSource() == null ? "?" : domain.getCodeSource().getLocation();
+            System.err.println("[usethread-agent] " + loader + " defines a second copy of the usethread runtime ("
+                    + className.replace('/', '.') + " from " + from + "): jobs started through it are not cancelled"
+                    + " intrusively. Let that loader ask its parent for dev.usethread.* (keep usethread-runtime out of"
+                    + " its own class path, or delegate the package, e.g. OSGi boot delegation).");
+        }
+    }
+
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
-        if (className == null || !inScope(loader, className)) {
+        if (className == null) {
+            return null;
+        }
+        if (classBeingRedefined == null && loader != RUNTIME_LOADER && isRuntimeClass(className)) {
+            reportSecondCopy(loader, className, protectionDomain);
+        }
+        if (!inScope(loader, className)) {
             return null;
         }
         try {

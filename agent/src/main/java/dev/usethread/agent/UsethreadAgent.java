@@ -15,8 +15,10 @@ import java.io.File;
  *
  * <p>Limits: classes loaded before the call are retransformed, but a method already running keeps its
  * old code until it is called again (a loop that is already spinning is not cancellable); call this
- * before starting the jobs. Touch no usethread runtime class before calling it, so that the runtime
- * is loaded once, from the boot class path.
+ * before starting the jobs. If usethread runtime classes were loaded before the call (say
+ * {@code UseThread} in a signature of the calling class), the agent keeps that copy, from the
+ * application class loader, as the one copy; JDK classes cannot link to it, so {@code jdk=} is then
+ * refused with a message.
  */
 public final class UsethreadAgent {
     private UsethreadAgent() {
@@ -43,6 +45,7 @@ public final class UsethreadAgent {
         if (isInstalled()) {
             return;
         }
+        System.clearProperty(AgentLauncher.FAILURE_PROPERTY);
         try {
             // Checked here too, so that the caller gets the message (the attach reports only "failed").
             // These config classes are a private copy in the application's loader; nothing is shared.
@@ -62,10 +65,14 @@ public final class UsethreadAgent {
         try {
             ByteBuddyAgent.attach(jar, String.valueOf(ProcessHandle.current().pid()), options == null ? "" : options);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("could not attach the usethread agent to this JVM: " + e.getMessage(), e);
+            String failure = System.getProperty(AgentLauncher.FAILURE_PROPERTY);
+            throw new IllegalStateException(failure != null ? failure
+                    : "could not attach the usethread agent to this JVM: " + e.getMessage(), e);
         }
         if (!isInstalled()) {
-            throw new IllegalStateException("the usethread agent was attached but did not start (bad options?)");
+            String failure = System.getProperty(AgentLauncher.FAILURE_PROPERTY);
+            throw new IllegalStateException(failure != null ? failure
+                    : "the usethread agent was attached but did not start (bad options?)");
         }
     }
 }

@@ -13,7 +13,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 
 /** Starts a scenario in a fresh JVM and collects its line protocol. */
 final class ChildJvm {
@@ -36,14 +40,16 @@ final class ChildJvm {
         return cp;
     }
 
-    /** The JDKs every scenario runs on: the one running the build (17) and JDK 25. */
+    static final String DEFAULT_JDK25_HOME = "/usr/lib/jvm/temurin-25-jdk-amd64";
+
+    /**
+     * The JDKs every scenario runs on: the one running the build (17) and JDK 25. JDK 25 is listed
+     * even when it is missing, so that its cases show up as skipped (see {@link #run}), not vanish.
+     */
     static List<String> jdks() {
         List<String> homes = new ArrayList<>();
         homes.add(System.getProperty("java.home"));
-        String jdk25 = System.getProperty("usethread.jdk25.home", "/usr/lib/jvm/temurin-25-jdk-amd64");
-        if (!Files.isExecutable(Paths.get(jdk25, "bin", "java"))) {
-            throw new IllegalStateException("JDK 25 not found at " + jdk25 + " (set -Dusethread.jdk25.home)");
-        }
+        String jdk25 = jdk25Home();
         if (!Paths.get(jdk25).toAbsolutePath().normalize()
                 .equals(Paths.get(homes.get(0)).toAbsolutePath().normalize())) {
             homes.add(jdk25);
@@ -51,6 +57,42 @@ final class ChildJvm {
         return homes;
     }
 
+    /** {@code -Dusethread.jdk25.home}, else {@code JDK25_HOME}, else the Temurin package's path. */
+    static String jdk25Home() {
+        return setting("usethread.jdk25.home", "JDK25_HOME", DEFAULT_JDK25_HOME);
+    }
+
+    /**
+     * A JDK that is not installed skips the calling test, saying where it was looked for, unless JDK 25
+     * is required ({@code -Dusethread.jdk25.required=true} or {@code USETHREAD_JDK25_REQUIRED=true},
+     * as .ci/run sets it): there a missing JDK is a broken set-up and fails the test.
+     */
+    static void requireOrSkipMissing(String javaHome) {
+        if (Files.isExecutable(Paths.get(javaHome, "bin", "java"))) {
+            return;
+        }
+        String reason = "no JDK at " + javaHome + ", so its cases cannot run; install Temurin 25 there or set"
+                + " JDK25_HOME (or -Dusethread.jdk25.home) to a JDK 25";
+        if (Boolean.parseBoolean(setting("usethread.jdk25.required", "USETHREAD_JDK25_REQUIRED", "false"))) {
+            Assertions.fail(reason + " (JDK 25 is required here: USETHREAD_JDK25_REQUIRED=true)");
+        }
+        if (REPORTED_MISSING.add(javaHome)) {
+            System.err.println("[jdk25] SKIPPED: " + reason);
+        }
+        Assumptions.abort(reason);
+    }
+
+    private static final Set<String> REPORTED_MISSING = ConcurrentHashMap.newKeySet();
+
+    private static String setting(String property, String environmentVariable, String fallback) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(environmentVariable);
+        }
+        return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    /** The feature release of a JDK, from its release file; a missing JDK 25 home counts as 25. */
     static int feature(String javaHome) {
         try {
             for (String line : Files.readAllLines(Paths.get(javaHome, "release"))) {
@@ -61,6 +103,9 @@ final class ChildJvm {
             }
         } catch (IOException | RuntimeException e) {
             // fall through
+        }
+        if (javaHome.equals(jdk25Home())) {
+            return 25;
         }
         return Runtime.version().feature();
     }
@@ -99,6 +144,7 @@ final class ChildJvm {
 
     static Outcome run(Map<String, String> env, String javaHome, List<String> jvmArgs, String mainClass,
             String... args) throws IOException, InterruptedException {
+        requireOrSkipMissing(javaHome);
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(javaHome, "bin", "java").toString());
         cmd.addAll(jvmArgs);

@@ -86,18 +86,25 @@ class ScenarioTest {
     /**
      * The agent marks Poll.poll() @ForceInline as the boot loader defines it, and C2 honours that:
      * woven polls are inlined whatever the caller's inlining budget (big woven methods stay fast).
+     *
+     * <p>Read from -XX:+LogCompilation, not -XX:+PrintInlining: PrintInlining writes to stdout, where
+     * several compiler threads (and the application) interleave their lines on a busy machine. With
+     * LogCompilation each compiler thread writes its own file, which the JVM appends whole to LogFile
+     * at exit; every compilation is one {@code <task>} element there, read with an XML parser.
      */
     @ParameterizedTest(name = "JDK {0}")
     @MethodSource("jdks")
-    void c2InlinesEveryPollByAnnotation(int feature, String jdk) throws Exception {
+    void c2InlinesEveryPollByAnnotation(int feature, String jdk, @TempDir Path dir) throws Exception {
+        Path log = dir.resolve("compilation.xml");
         List<String> jvmArgs = new ArrayList<>(ChildJvm.withAgent(null));
         jvmArgs.add("-XX:+UnlockDiagnosticVMOptions");
-        jvmArgs.add("-XX:+PrintInlining");
+        jvmArgs.add("-XX:+LogCompilation");
+        jvmArgs.add("-XX:LogFile=" + log);
         ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
         assertThat(out.exitCode).as(out.toString()).isZero();
-        List<String> polls = out.lines.stream().filter(l -> l.contains("dev.usethread.internal.Poll::poll ")).toList();
-        assertThat(polls).as(out.toString()).isNotEmpty()
-                .allMatch(l -> l.contains("force inline by annotation"), "force inline by annotation");
+        List<String> reasons = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll", "poll");
+        assertThat(reasons).as("C2's inlining decisions for calls to Poll.poll()").isNotEmpty()
+                .containsOnly("force inline by annotation");
     }
 
     static Stream<Arguments> jdks() {

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** With the agent, @StopAfter stops a loop that never checks anything. Runs in a fresh JVM. */
-class StopAfterWithAgentTest {
+class StopAfterWithAgentIT {
 
     @Test
     void aLoopThatNeverChecksIsStoppedWithTheAgent() throws Exception {
