@@ -1,6 +1,7 @@
 package dev.usethread;
 
 import dev.usethread.internal.CancelScope;
+import dev.usethread.internal.Inheritance;
 import dev.usethread.internal.Events;
 import java.time.Duration;
 import java.util.Objects;
@@ -44,7 +45,9 @@ final class Deadlines {
         }
         CancelScope scope = new CancelScope("deadline of " + timeout, true);
         scope.enter();
-        ScheduledFuture<?> timer = TIMER.schedule(scope::cancel, nanos, TimeUnit.NANOSECONDS);
+        // The timer task is ours, not the body's: it must not inherit the scope it cancels.
+        long delay = nanos;
+        ScheduledFuture<?> timer = Inheritance.detached(() -> TIMER.schedule(scope::cancel, delay, TimeUnit.NANOSECONDS));
         try {
             return body.run();
         } catch (Throwable t) {
