@@ -1,6 +1,7 @@
 package dev.usethread;
 
 import dev.usethread.internal.CancelScope;
+import dev.usethread.internal.Inheritance;
 import dev.usethread.internal.Events;
 import dev.usethread.internal.StuckThreads;
 import java.time.Duration;
@@ -51,12 +52,15 @@ final class Deadlines {
         }
         CancelScope scope = new CancelScope("deadline of " + timeout, true);
         scope.enter();
-        ScheduledFuture<?> timer = TIMER.schedule(scope::cancel, nanos, TimeUnit.NANOSECONDS);
+        // The timer tasks are ours, not the body's: they must not inherit the scope they cancel.
+        long delay = nanos;
+        ScheduledFuture<?> timer = Inheritance.detached(() -> TIMER.schedule(scope::cancel, delay, TimeUnit.NANOSECONDS));
         AtomicBoolean ended = new AtomicBoolean();
         Thread bodyThread = Thread.currentThread();
         Consumer<String> reporter = StuckThreads.deadlineReporter();
-        ScheduledFuture<?> stuckCheck = TIMER.schedule(() -> reportIfStuck(timeout, bodyThread, ended, reporter),
-                nanos + STUCK_REPORT_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> stuckCheck = Inheritance.detached(() -> TIMER.schedule(
+                () -> reportIfStuck(timeout, bodyThread, ended, reporter),
+                delay + STUCK_REPORT_GRACE.toNanos(), TimeUnit.NANOSECONDS));
         try {
             return body.run();
         } catch (Throwable t) {

@@ -1,6 +1,7 @@
 package dev.usethread;
 
 import dev.usethread.internal.CancelScope;
+import dev.usethread.internal.Inheritance;
 import dev.usethread.internal.Events;
 import dev.usethread.internal.StuckThreads;
 import java.time.Duration;
@@ -507,7 +508,8 @@ public final class UseThread<T> implements AutoCloseable {
                 return;
             }
             try (CancelScope.Shield ignored = CancelScope.shield()) {
-                executor.execute(this::drain);
+                // Deliveries are the runtime's own work: they never inherit the submitting run's cancellation.
+                Inheritance.runDetached(() -> executor.execute(this::drain));
             } catch (Throwable e) {
                 scheduled.set(false);
                 LOG.log(System.Logger.Level.WARNING, "listener executor of usethread job '" + name

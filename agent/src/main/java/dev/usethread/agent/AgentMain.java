@@ -2,6 +2,7 @@ package dev.usethread.agent;
 
 import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.config.ConfigException;
+import dev.usethread.agent.handoff.HandOffTransformer;
 import dev.usethread.agent.weave.ForceInlineMarker;
 import dev.usethread.internal.AgentStatus;
 import java.io.IOException;
@@ -64,13 +65,16 @@ public final class AgentMain {
             System.exit(2);
             return;
         }
-        preloadRuntime(inst);
+        preloadRuntime(inst, config.propagate());
         letModulesReadRuntime(inst);
         JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
         inst.addTransformer(transformer, true);
         AgentStatus.markInstalled();
         int retransformed = retransformLoaded(inst, late, config);
+        if (config.propagate()) {
+            retransformed += HandOffTransformer.install(inst);
+        }
         // The jar's path, not its version: reading the manifest again would cost start-up time.
         System.setProperty(INSTALLED_PROPERTY, jarPath == null ? "unknown" : jarPath);
         if (config.verbose()) {
@@ -123,12 +127,15 @@ public final class AgentMain {
      * JDK package such as java.util opted in, loading Poll would run the transformer, whose woven
      * java.util calls need Poll: a ClassCircularityError.
      */
-    private static void preloadRuntime(Instrumentation inst) {
+    private static void preloadRuntime(Instrumentation inst, boolean propagate) {
         ClassFileTransformer forceInline = new PollForceInline();
         inst.addTransformer(forceInline);
         try {
             for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.ThreadState",
-                    "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal"}) {
+                    "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal",
+                    // The hand-off hooks run inside ForkJoinPool and ThreadPoolExecutor: no class
+                    // loading of ours should start there.
+                    propagate ? "dev.usethread.internal.Inheritance" : "dev.usethread.internal.Poll"}) {
                 try {
                     Class.forName(name, true, AgentMain.class.getClassLoader());
                 } catch (ClassNotFoundException e) {

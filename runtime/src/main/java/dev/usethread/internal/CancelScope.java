@@ -212,6 +212,41 @@ public final class CancelScope implements CancelEvent {
         runAction(action);
     }
 
+    /**
+     * Like {@link #onCancel}, for an action that is removed again ({@link Inheritance}: a task running
+     * under this scope on a pool thread registers while it runs, so forking many tasks keeps no
+     * action per task). Returns false, keeping nothing, if this scope is already cancelled.
+     */
+    boolean addRemovableAction(Runnable action) {
+        synchronized (lock) {
+            if (cancelled) {
+                return false;
+            }
+            onCancel.add(action);
+            return true;
+        }
+    }
+
+    /** Removes an action added by {@link #addRemovableAction}; scans from the end (last added, first gone). */
+    void removeAction(Runnable action) {
+        synchronized (lock) {
+            if (onCancel == null) {
+                return;
+            }
+            for (int i = onCancel.size() - 1; i >= 0; i--) {
+                if (onCancel.get(i) == action) {
+                    onCancel.remove(i);
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The message of this scope's signals ("... was cancelled"). */
+    String signalMessage() {
+        return signalMessage;
+    }
+
     /** A signal whose stack trace starts where the thread was stopped, not in usethread's internals. */
     CancelledSignal newSignal() {
         CancelledSignal signal = new CancelledSignal(signalMessage);

@@ -34,13 +34,15 @@ public final class AgentConfig {
             "                      inside them would leave shared JDK state, such as locks and queues, broken)",
             "  verbose[=true|false] print what is woven at start-up and a summary at exit",
             "  dump=<directory>    write every woven class file under this directory",
+            "  propagate=true|false tasks a job hands to executors, ForkJoin and CompletableFuture run under the",
+            "                      job's cancellation (default true)",
             "  config=<file>       read options from this properties file",
             "Patterns are comma-separated class-name globs: '*' matches within one name part, '**' across dots;",
             "a name without wildcards means that package and its subpackages (com.acme = com.acme.**).");
 
     /** Option names in the order they are documented. */
     public static final List<String> OPTIONS =
-            List.of("include", "exclude", "jdk", "verbose", "dump", "config");
+            List.of("include", "exclude", "jdk", "verbose", "dump", "config", "propagate");
 
     /** A config file holds a few lines; anything bigger is a mistake, and must not cost the JVM its heap. */
     static final int MAX_FILE_BYTES = 64 * 1024;
@@ -50,6 +52,7 @@ public final class AgentConfig {
     private final List<ClassPattern> jdk;
     private final boolean verbose;
     private final Path dump;
+    private final boolean propagate;
     private final Map<String, String> effective;
     /** Options whose value came from the config file, and that file: such values are never quoted back. */
     private final Set<String> fromFile;
@@ -74,6 +77,7 @@ public final class AgentConfig {
             throw new ConfigException("usethread agent: option 'dump' needs a directory (dump=<directory>)");
         }
         this.dump = d == null ? null : Paths.get(d);
+        this.propagate = !values.containsKey("propagate") || bool(values, "propagate");
     }
 
     /** Reads the options; throws {@link ConfigException} naming a bad option. */
@@ -258,6 +262,11 @@ public final class AgentConfig {
 
     public Path dump() {
         return dump;
+    }
+
+    /** Whether work handed to other threads follows the job's cancellation (on unless turned off). */
+    public boolean propagate() {
+        return propagate;
     }
 
     /** The options in effect, for the verbose start-up line. */

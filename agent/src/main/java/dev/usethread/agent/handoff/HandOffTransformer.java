@@ -1,0 +1,64 @@
+package dev.usethread.agent.handoff;
+
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Makes cancellation follow the work: weaves {@link HandOffWeaver}'s hooks into the JDK's executors
+ * as they load, and retransforms those already loaded. A class that does not look as expected is
+ * left as it was and said once on standard error (its tasks then run without inheritance).
+ */
+public final class HandOffTransformer implements ClassFileTransformer {
+    private final Set<String> woven = ConcurrentHashMap.newKeySet();
+
+    private HandOffTransformer() {
+    }
+
+    /** Adds the transformer; returns how many already-loaded classes were retransformed. */
+    public static int install(Instrumentation inst) {
+        HandOffTransformer t = new HandOffTransformer();
+        HandOffWeaver.isTarget(""); // loaded before the transformer runs: it would see itself loading
+        inst.addTransformer(t, true);
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (c.getClassLoader() == null && HandOffWeaver.isTarget(c.getName().replace('.', '/'))
+                    && !t.woven.contains(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+                loaded.add(c);
+            }
+        }
+        for (Class<?> c : loaded) {
+            try {
+                inst.retransformClasses(c);
+            } catch (Throwable e) {
+                report(c.getName().replace('.', '/'), "retransform failed: " + e);
+            }
+        }
+        return loaded.size();
+    }
+
+    @Override
+    public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
+            ProtectionDomain protectionDomain, byte[] classfileBuffer) {
+        if (loader != null || className == null || !HandOffWeaver.isTarget(className)) {
+            return null;
+        }
+        try {
+            byte[] bytes = HandOffWeaver.weave(className, classfileBuffer);
+            woven.add(className);
+            return bytes;
+        } catch (Throwable e) {
+            report(className, e.toString());
+            return null;
+        }
+    }
+
+    private static void report(String className, String why) {
+        System.err.println("[usethread-agent] tasks handed to " + className.replace('/', '.')
+                + " do not follow cancellation (class left as it was): " + why);
+    }
+}

@@ -1,0 +1,261 @@
+package dev.usethread.agent.handoff;
+
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+
+/**
+ * Adds the context hand-off calls of {@code dev.usethread.internal.Inheritance} to the few JDK
+ * concurrency methods where a task is handed to another thread or run there. No polls: only calls
+ * that capture and restore the submitting thread's cancellation scopes. Method bodies change, never
+ * the class shape, so already-loaded classes can be retransformed.
+ */
+public final class HandOffWeaver {
+    static final String HOOKS = "dev/usethread/internal/Inheritance";
+    private static final String CAPTURE = "captureFor";
+    private static final String OBJECT_V = "(Ljava/lang/Object;)V";
+    private static final String FJ_TASK = "java/util/concurrent/ForkJoinTask";
+
+    /** What is done to one method. */
+    enum Hook {
+        /** At entry: {@code captureFor(arg1)} (a submission). */
+        CAPTURE_ARG,
+        /** At entry: {@code arg1 = wrap(arg1)} (an executor that starts a thread per task). */
+        WRAP_ARG,
+        /** {@code task.run()} in a worker loop becomes {@code Inheritance.run(task)}. */
+        RUN_CALL,
+        /** {@code beforeRun(this)} before {@code exec()}, {@code afterRun(this)} after it and in its handler. */
+        AROUND_EXEC
+    }
+
+    /** The classes (internal names) and their methods ({@code name} or {@code name+descriptor prefix}). */
+    static final Map<String, Map<String, Hook>> TARGETS = Map.of(
+            FJ_TASK, Map.of("doExec()", Hook.AROUND_EXEC),
+            "java/util/concurrent/ForkJoinPool$WorkQueue", Map.of(
+                    "push(Ljava/util/concurrent/ForkJoinTask;", Hook.CAPTURE_ARG,
+                    "lockedPush(Ljava/util/concurrent/ForkJoinTask;", Hook.CAPTURE_ARG),
+            "java/util/concurrent/ThreadPoolExecutor", Map.of(
+                    "execute(Ljava/lang/Runnable;)V", Hook.CAPTURE_ARG,
+                    "runWorker(", Hook.RUN_CALL),
+            "java/util/concurrent/ScheduledThreadPoolExecutor", Map.of(
+                    "delayedExecute(Ljava/util/concurrent/RunnableScheduledFuture;)V", Hook.CAPTURE_ARG),
+            // JDK 17-20 on machines with fewer than 3 cores: CompletableFuture's default executor.
+            "java/util/concurrent/CompletableFuture$ThreadPerTaskExecutor", Map.of(
+                    "execute(Ljava/lang/Runnable;)V", Hook.WRAP_ARG));
+
+    private HandOffWeaver() {
+    }
+
+    public static boolean isTarget(String internalName) {
+        return TARGETS.containsKey(internalName);
+    }
+
+    /** The woven class, or throws {@link IllegalStateException} saying why the class does not look as expected. */
+    public static byte[] weave(String internalName, byte[] classFile) {
+        Map<String, Hook> methods = TARGETS.get(internalName);
+        if (methods == null) {
+            throw new IllegalArgumentException("not a hand-off target: " + internalName);
+        }
+        ClassReader reader = new ClassReader(classFile);
+        ClassWriter writer = new ClassWriter(reader, 0);
+        Set<String> done = new HashSet<>();
+        reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
+                Hook hook = hookFor(methods, name + descriptor);
+                if (hook == null || (access & Opcodes.ACC_ABSTRACT) != 0) {
+                    return next;
+                }
+                return new HookedMethod(next, hook, name + descriptor, done);
+            }
+        }, 0);
+        if (done.isEmpty()) {
+            throw new IllegalStateException("none of " + methods.keySet() + " found");
+        }
+        return writer.toByteArray();
+    }
+
+    private static Hook hookFor(Map<String, Hook> methods, String nameAndDescriptor) {
+        for (Map.Entry<String, Hook> e : methods.entrySet()) {
+            if (nameAndDescriptor.startsWith(e.getKey())) {
+                return e.getValue();
+            }
+        }
+        return null;
+    }
+
+    private static final class HookedMethod extends MethodVisitor {
+        private final Hook hook;
+        private final String method;
+        private final Set<String> done;
+        private final Set<Label> handlers = new HashSet<>();
+        private int rewritten;
+        private boolean afterRunPending;
+
+        HookedMethod(MethodVisitor next, Hook hook, String method, Set<String> done) {
+            super(Opcodes.ASM9, next);
+            this.hook = hook;
+            this.method = method;
+            this.done = done;
+        }
+
+        @Override
+        public void visitCode() {
+            super.visitCode();
+            if (hook == Hook.CAPTURE_ARG) {
+                super.visitVarInsn(Opcodes.ALOAD, 1);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, CAPTURE, OBJECT_V, false);
+                rewritten++;
+            } else if (hook == Hook.WRAP_ARG) {
+                super.visitVarInsn(Opcodes.ALOAD, 1);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "wrap",
+                        "(Ljava/lang/Runnable;)Ljava/lang/Runnable;", false);
+                super.visitVarInsn(Opcodes.ASTORE, 1);
+                rewritten++;
+            }
+        }
+
+        @Override
+        public void visitTryCatchBlock(Label start, Label end, Label handler, String type) {
+            handlers.add(handler);
+            super.visitTryCatchBlock(start, end, handler, type);
+        }
+
+        @Override
+        public void visitLabel(Label label) {
+            super.visitLabel(label);
+            if (hook == Hook.AROUND_EXEC && handlers.contains(label)) {
+                afterRunPending = true; // after the handler's frame, before its first instruction
+            }
+        }
+
+        /** Emits {@code afterRun(this)} at the start of a handler. */
+        private void beforeInstruction() {
+            if (afterRunPending) {
+                afterRunPending = false;
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "afterRun", OBJECT_V, false);
+            }
+        }
+
+        @Override
+        public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
+            beforeInstruction();
+            if (hook == Hook.RUN_CALL && opcode == Opcodes.INVOKEINTERFACE && owner.equals("java/lang/Runnable")
+                    && name.equals("run") && descriptor.equals("()V")) {
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "run", "(Ljava/lang/Runnable;)V", false);
+                rewritten++;
+                return;
+            }
+            if (hook == Hook.AROUND_EXEC && opcode == Opcodes.INVOKEVIRTUAL && owner.equals(FJ_TASK)
+                    && name.equals("exec") && descriptor.equals("()Z")) {
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "beforeRun", OBJECT_V, false);
+                super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "afterRun", OBJECT_V, false);
+                rewritten++;
+                return;
+            }
+            super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
+        }
+
+        @Override
+        public void visitInsn(int opcode) {
+            beforeInstruction();
+            super.visitInsn(opcode);
+        }
+
+        @Override
+        public void visitIntInsn(int opcode, int operand) {
+            beforeInstruction();
+            super.visitIntInsn(opcode, operand);
+        }
+
+        @Override
+        public void visitVarInsn(int opcode, int varIndex) {
+            beforeInstruction();
+            super.visitVarInsn(opcode, varIndex);
+        }
+
+        @Override
+        public void visitTypeInsn(int opcode, String type) {
+            beforeInstruction();
+            super.visitTypeInsn(opcode, type);
+        }
+
+        @Override
+        public void visitFieldInsn(int opcode, String owner, String name, String descriptor) {
+            beforeInstruction();
+            super.visitFieldInsn(opcode, owner, name, descriptor);
+        }
+
+        @Override
+        public void visitInvokeDynamicInsn(String name, String descriptor, org.objectweb.asm.Handle bsm,
+                Object... bsmArgs) {
+            beforeInstruction();
+            super.visitInvokeDynamicInsn(name, descriptor, bsm, bsmArgs);
+        }
+
+        @Override
+        public void visitJumpInsn(int opcode, Label label) {
+            beforeInstruction();
+            super.visitJumpInsn(opcode, label);
+        }
+
+        @Override
+        public void visitLdcInsn(Object value) {
+            beforeInstruction();
+            super.visitLdcInsn(value);
+        }
+
+        @Override
+        public void visitIincInsn(int varIndex, int increment) {
+            beforeInstruction();
+            super.visitIincInsn(varIndex, increment);
+        }
+
+        @Override
+        public void visitTableSwitchInsn(int min, int max, Label dflt, Label... labels) {
+            beforeInstruction();
+            super.visitTableSwitchInsn(min, max, dflt, labels);
+        }
+
+        @Override
+        public void visitLookupSwitchInsn(Label dflt, int[] keys, Label[] labels) {
+            beforeInstruction();
+            super.visitLookupSwitchInsn(dflt, keys, labels);
+        }
+
+        @Override
+        public void visitMultiANewArrayInsn(String descriptor, int numDimensions) {
+            beforeInstruction();
+            super.visitMultiANewArrayInsn(descriptor, numDimensions);
+        }
+
+        @Override
+        public void visitMaxs(int maxStack, int maxLocals) {
+            // Each hook pushes at most one value above what the method had at that point.
+            super.visitMaxs(maxStack + 1, maxLocals);
+        }
+
+        @Override
+        public void visitEnd() {
+            super.visitEnd();
+            boolean expected = hook == Hook.AROUND_EXEC ? rewritten == 1 && !handlers.isEmpty() : rewritten == 1;
+            if (!expected) {
+                throw new IllegalStateException(method + ": expected one " + hook + " site, found " + rewritten
+                        + (hook == Hook.AROUND_EXEC ? " and " + handlers.size() + " handlers" : ""));
+            }
+            done.add(method);
+        }
+    }
+}
