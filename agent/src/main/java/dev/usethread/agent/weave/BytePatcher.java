@@ -44,6 +44,7 @@ final class BytePatcher extends ClassFile {
     }
 
     private int pollRef;
+    private ConstantRefs refs;
     private int polls;
     private ByteOut out;
     /** Offset of the method being patched (for messages). */
@@ -92,6 +93,7 @@ final class BytePatcher extends ClassFile {
         if ((u2(cpEnd) & 0x8000) != 0) { // module-info
             return new Result(null, 0, null, false);
         }
+        refs = ConstantRefs.check(this);
         int p = fieldsStart();
         int fields = u2(p);
         p += 2;
@@ -164,6 +166,8 @@ final class BytePatcher extends ClassFile {
     private static final byte[] LENGTH = new byte[256];
     /** What an opcode does to control flow: only jumps and switches need their offsets rewritten. */
     private static final byte[] KIND = new byte[256];
+    /** Where an opcode's constant pool index is: 1 for a u1 (ldc), 2 for a u2 after the opcode, 0 for none. */
+    private static final byte[] CONSTANT = new byte[256];
     private static final byte PLAIN = 0;
     private static final byte JUMP = 1;
     private static final byte JUMP_W = 2;
@@ -177,6 +181,9 @@ final class BytePatcher extends ClassFile {
             LENGTH[op] = (byte) fixedLength(op);
             KIND[op] = (op >= 0x99 && op <= 0xA8) || op == 0xC6 || op == 0xC7 ? JUMP // 0xA8: jsr
                     : op == 0xC8 || op == JSR_W ? JUMP_W : op == 0xAA ? TABLESWITCH : op == 0xAB ? LOOKUPSWITCH : PLAIN;
+            // ldc; ldc_w, ldc2_w; field access and calls; new, anewarray; checkcast, instanceof; multianewarray
+            CONSTANT[op] = (byte) (op == 0x12 ? 1 : op == 0x13 || op == 0x14 || (op >= 0xB2 && op <= 0xBB) || op == 0xBD
+                    || op == 0xC0 || op == 0xC1 || op == 0xC5 ? 2 : 0);
         }
     }
 
@@ -328,6 +335,7 @@ final class BytePatcher extends ClassFile {
             out.u2(moved(u2(e)));
             out.u2(moved(u2(e + 2)));
             out.u2(moved(u2(e + 4)));
+            refs.ref(e + 6);
             out.u2(u2(e + 6));
         }
         if (!codeAttributes(exc + 8 * excCount, attr + 6 + len)) {
@@ -361,6 +369,10 @@ final class BytePatcher extends ClassFile {
             byte kind = KIND[op];
             if (kind == PLAIN) {
                 mark[p - base] = START;
+                int constant = CONSTANT[op] == 0 ? 0 : CONSTANT[op] == 1 ? u1(p + 1) : u2(p + 1);
+                if (constant >= cpCount) {
+                    throw new Malformed("constant #" + constant + " is past the constant pool");
+                }
             } else if (!jump(base, p, kind, exc, excCount)) {
                 return false;
             }
@@ -544,6 +556,8 @@ final class BytePatcher extends ClassFile {
             int to = moved(u2(v) + u2(v + 2));
             out.u2(from);
             out.u2(to - from);
+            refs.ref(v + 4);
+            refs.ref(v + 6);
             out.bytes(in, v + 4, 6);
         }
         return body + 2 + 10 * n;
@@ -681,54 +695,11 @@ final class BytePatcher extends ClassFile {
             } else {
                 throw new Malformed("type annotation target " + target + " in code");
             }
-            int rest = skipAnnotation(p + 1 + 2 * u1(p)); // type_path, then the annotation proper
+            int rest = refs.annotation(p + 1 + 2 * u1(p)); // type_path, then the annotation proper
             out.bytes(in, p, rest - p);
             p = rest;
         }
         return p;
-    }
-
-    /** Nesting of annotations and arrays in an annotation being skipped; bounded, so no stack overflow. */
-    private int annotationDepth;
-
-    /** The end of an annotation structure: type_index, then element_value_pairs. */
-    private int skipAnnotation(int p) {
-        if (++annotationDepth > 256) {
-            throw new Malformed("annotation nested too deep");
-        }
-        int pairs = u2(p + 2);
-        p += 4;
-        for (int i = 0; i < pairs; i++) {
-            p = skipElementValue(p + 2);
-        }
-        annotationDepth--;
-        return p;
-    }
-
-    private int skipElementValue(int p) {
-        int tag = u1(p);
-        switch (tag) {
-            case 'B': case 'C': case 'D': case 'F': case 'I': case 'J': case 'S': case 'Z': case 's': case 'c':
-                return p + 3;
-            case 'e':
-                return p + 5;
-            case '@':
-                return skipAnnotation(p + 1);
-            case '[': {
-                if (++annotationDepth > 256) {
-                    throw new Malformed("annotation nested too deep");
-                }
-                int n = u2(p + 1);
-                p += 3;
-                for (int i = 0; i < n; i++) {
-                    p = skipElementValue(p);
-                }
-                annotationDepth--;
-                return p;
-            }
-            default:
-                throw new Malformed("element_value tag " + tag);
-        }
     }
 
     /** Copies {@code n} verification types, remapping Uninitialized(offset); returns the end. */
@@ -737,6 +708,7 @@ final class BytePatcher extends ClassFile {
             int tag = u1(p);
             out.u1(tag);
             if (tag == 7) {
+                refs.ref(p + 1);
                 out.u2(u2(p + 1));
                 p += 3;
             } else if (tag == 8) {
