@@ -231,27 +231,32 @@ final class BytePatcher extends ClassFile {
 
     /** Whether the jump or switch at {@code p} has a target at or before itself (a loop back-edge). */
     private boolean jumpsBack(int base, int p, int kind) {
+        return anyTargetBelow(base, p, kind, 1);
+    }
+
+    /** Whether the jump or switch at {@code p} has a target less than {@code below} bytes after itself. */
+    private boolean anyTargetBelow(int base, int p, int kind, int below) {
         if (kind == JUMP) {
-            return s2(p + 1) <= 0;
+            return s2(p + 1) < below;
         }
         if (kind == JUMP_W) {
-            return s4(p + 1) <= 0;
+            return s4(p + 1) < below;
         }
         int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
-        if (s4(q) <= 0) {
+        if (s4(q) < below) {
             return true;
         }
         if (kind == TABLESWITCH) {
             int n = s4(q + 8) - s4(q + 4) + 1;
             for (int k = 0; k < n; k++) {
-                if (s4(q + 12 + 4 * k) <= 0) {
+                if (s4(q + 12 + 4 * k) < below) {
                     return true;
                 }
             }
         } else {
             int n = s4(q + 4);
             for (int k = 0; k < n; k++) {
-                if (s4(q + 12 + 8 * k) <= 0) {
+                if (s4(q + 12 + 8 * k) < below) {
                     return true;
                 }
             }
@@ -379,6 +384,11 @@ final class BytePatcher extends ClassFile {
             p += (int) len;
         }
         mark[end - base] = START;
+        if (caughtForEver(base, exc, excCount)) {
+            declined = "a loop in " + methodName() + " lies in a try range before that range's own handler, which"
+                    + " jumps back: the handler would catch the cancellation signal for ever";
+            return false;
+        }
         return true;
     }
 
@@ -393,11 +403,6 @@ final class BytePatcher extends ClassFile {
         // A backward jsr calls a subroutine: not a loop.
         boolean backEdge = op != JSR && op != JSR_W && jumpsBack(base, p, kind);
         mark[pos] = backEdge && !selfCovered(exc, excCount, pos) ? START | POLL : START;
-        if ((mark[pos] & POLL) != 0 && caughtForEver(exc, excCount, pos)) {
-            declined = "a loop in " + methodName() + " lies in a try range before that range's own handler:"
-                    + " the handler would catch the cancellation signal for ever";
-            return false;
-        }
         return true;
     }
 
@@ -578,14 +583,32 @@ final class BytePatcher extends ClassFile {
     }
 
     /**
-     * Whether {@code pos} lies in a range before that range's own handler: a signal thrown there goes
-     * to a handler that is itself covered, which javac never emits; if it jumps back, the poll throws
-     * again and the handler catches it again, for ever.
+     * Whether a try range holds a polled back-edge before its own handler, and at or after the handler
+     * a jump back before it (not polled: the handler covers it). A poll there throws into the handler,
+     * which runs the loop again, whose poll throws again, for ever. javac never emits it: its handlers
+     * inside their own range ({@code synchronized}) rethrow.
      */
-    private boolean caughtForEver(int exc, int count, int pos) {
+    private boolean caughtForEver(int base, int exc, int count) {
         for (int i = 0; i < count; i++) {
             int e = exc + 8 * i;
-            if (u2(e) <= pos && pos < u2(e + 4) && u2(e + 4) < u2(e + 2)) {
+            int from = u2(e);
+            int to = u2(e + 2);
+            int handler = u2(e + 4);
+            if (from >= handler || handler >= to) {
+                continue;
+            }
+            boolean polled = false;
+            boolean jumpsBackFromHandler = false;
+            for (int k = 0; k < jumpCount; k++) {
+                int pos = jumps[k];
+                if (from <= pos && pos < handler && (mark[pos] & POLL) != 0) {
+                    polled = true;
+                } else if (handler <= pos && pos < to
+                        && anyTargetBelow(base, base + pos, KIND[in[base + pos] & 0xFF], handler - pos)) {
+                    jumpsBackFromHandler = true;
+                }
+            }
+            if (polled && jumpsBackFromHandler) {
                 return true;
             }
         }
