@@ -77,25 +77,48 @@ abstract class ClassFile {
         }
         cpOffset = new int[cpCount];
         int p = 10;
+        byte[] b = in;
+        int below = -1; // stays negative while every reference minus cpCount is (inline: this runs per constant)
         for (int i = 1; i < cpCount; i++) {
             cpOffset[i] = p;
-            switch (u1(p)) {
+            // References past the pool are refused: constants appended to it would make them valid.
+            switch (b[p] & 0xFF) {
                 case 1: p += 3 + u2(p + 1); break;
-                case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18: p += 5; break;
+                case 3: case 4: p += 5; break;
+                case 9: case 10: case 11: case 12:
+                    below &= ((b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF)) - cpCount;
+                    below &= ((b[p + 3] & 0xFF) << 8 | (b[p + 4] & 0xFF)) - cpCount;
+                    p += 5;
+                    break;
+                case 17: case 18: constant(p + 3); p += 5; break;
                 case 5: case 6:
                     if (++i == cpCount) {
                         throw new Malformed("constant pool ends in the middle of a long or double");
                     }
                     p += 9;
                     break;
-                case 7: case 8: case 16: case 19: case 20: p += 3; break;
-                case 15: p += 4; break;
+                case 7: case 8: case 16: case 19: case 20:
+                    below &= ((b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF)) - cpCount;
+                    p += 3;
+                    break;
+                case 15: constant(p + 2); p += 4; break;
                 default: return false;
             }
             within(cpOffset[i], p - cpOffset[i], "constant pool");
         }
+        if (below >= 0) { // some reference minus cpCount was not negative
+            throw new Malformed("a constant refers past the constant pool");
+        }
         cpEnd = p;
         return true;
+    }
+
+    /** Checks that the u2 at {@code p} refers to no constant past the pool (0 is left to the JVM). */
+    final void constant(int p) {
+        int index = u2(p);
+        if (index >= cpCount) {
+            throw new Malformed("constant #" + index + " is past the constant pool");
+        }
     }
 
     /** Offset of the fields count: after access flags, this and super class, and the interfaces. */

@@ -6,7 +6,7 @@ package dev.usethread.agent.weave;
  * reference that pointed past the old end, which the JVM rejects, would then point at one of them and
  * be accepted. So such a class is declined; the JVM rejects it as it was.
  *
- * <p>It reads the references in the constant pool, the class header, fields, methods, and the
+ * <p>It reads the references in the class header, fields, methods, and the
  * attributes the JVM reads (annotations included); attributes the JVM does not know are ignored by
  * the JVM, and here.
  */
@@ -25,11 +25,27 @@ final class ConstantRefs {
     private static final byte[] TYPE_ANNOTATIONS = ClassFile.ascii("RuntimeVisibleTypeAnnotations RuntimeInvisibleTypeAnnotations");
     private static final byte[] ANNOTATION_DEFAULT = ClassFile.ascii("AnnotationDefault");
 
+    // What an attribute name means here, found once per name constant: classes repeat a few names.
+    private static final byte IGNORED = 1;
+    private static final byte ONE = 2;
+    private static final byte LIST = 3;
+    private static final byte INNER = 4;
+    private static final byte ENCLOSING = 5;
+    private static final byte PARAMETERS = 6;
+    private static final byte BOOTSTRAP = 7;
+    private static final byte RECORD_COMPONENTS = 8;
+    private static final byte ANNOTATION_LIST = 9;
+    private static final byte PARAMETER_ANNOTATION_LIST = 10;
+    private static final byte TYPE_ANNOTATION_LIST = 11;
+    private static final byte DEFAULT_VALUE = 12;
+
     private final ClassFile c;
+    private final byte[] kinds;
     private int depth;
 
     private ConstantRefs(ClassFile c) {
         this.c = c;
+        this.kinds = new byte[c.cpCount];
     }
 
     /** Throws {@link ClassFile.Malformed} for a reference past the pool, in {@code c} outside its code. */
@@ -39,17 +55,7 @@ final class ConstantRefs {
         return refs;
     }
 
-    private void run() {
-        for (int i = 1; i < c.cpCount; i++) {
-            int p = c.cpOffset[i];
-            switch (c.u1(p)) {
-                case 7: case 8: case 16: case 19: case 20: ref(p + 1); break;
-                case 9: case 10: case 11: case 12: ref(p + 1); ref(p + 3); break;
-                case 15: ref(p + 2); break;
-                case 17: case 18: ref(p + 3); break;
-                default: break; // Utf8, numbers: no references; the second slot of a long is 0
-            }
-        }
+    private void run() { // the constant pool's own references were checked as it was read
         int p = c.cpEnd + 2;
         ref(p);
         ref(p + 2);
@@ -77,33 +83,55 @@ final class ConstantRefs {
         for (int a = 0; a < count; a++) {
             int name = c.u2(p);
             int len = c.attributeLength(p);
-            c.utf8(name);
             int body = p + 6;
-            if (!c.utf8Is(name, CODE)) {
-                attribute(name, body);
+            int kind = name < kinds.length ? kinds[name] : 0;
+            if (kind == 0) {
+                kind = kind(name);
+                kinds[name] = (byte) kind;
+            }
+            if (kind != IGNORED) {
+                attribute(kind, body);
             }
             p = body + len;
         }
         return p;
     }
 
-    private void attribute(int name, int b) {
-        if (nameIn(name, ONE_REF)) {
+    /** What attribute name {@code name} means here (Code and unknown attributes: nothing to check). */
+    private int kind(int name) {
+        c.utf8(name);
+        return c.utf8Is(name, CODE) ? IGNORED
+                : nameIn(name, ONE_REF) ? ONE
+                : nameIn(name, REF_LIST) ? LIST
+                : c.utf8Is(name, INNER_CLASSES) ? INNER
+                : c.utf8Is(name, ENCLOSING_METHOD) ? ENCLOSING
+                : c.utf8Is(name, METHOD_PARAMETERS) ? PARAMETERS
+                : c.utf8Is(name, BOOTSTRAP_METHODS) ? BOOTSTRAP
+                : c.utf8Is(name, RECORD) ? RECORD_COMPONENTS
+                : nameIn(name, ANNOTATIONS) ? ANNOTATION_LIST
+                : nameIn(name, PARAMETER_ANNOTATIONS) ? PARAMETER_ANNOTATION_LIST
+                : nameIn(name, TYPE_ANNOTATIONS) ? TYPE_ANNOTATION_LIST
+                : c.utf8Is(name, ANNOTATION_DEFAULT) ? DEFAULT_VALUE
+                : IGNORED;
+    }
+
+    private void attribute(int kind, int b) {
+        if (kind == ONE) {
             ref(b);
-        } else if (nameIn(name, REF_LIST)) {
+        } else if (kind == LIST) {
             refs(b + 2, c.u2(b), 2);
-        } else if (c.utf8Is(name, INNER_CLASSES)) {
+        } else if (kind == INNER) {
             for (int i = 0, n = c.u2(b); i < n; i++) {
                 ref(b + 2 + 8 * i);
                 ref(b + 4 + 8 * i);
                 ref(b + 6 + 8 * i);
             }
-        } else if (c.utf8Is(name, ENCLOSING_METHOD)) {
+        } else if (kind == ENCLOSING) {
             ref(b);
             ref(b + 2);
-        } else if (c.utf8Is(name, METHOD_PARAMETERS)) {
+        } else if (kind == PARAMETERS) {
             refs(b + 1, c.u1(b), 4);
-        } else if (c.utf8Is(name, BOOTSTRAP_METHODS)) {
+        } else if (kind == BOOTSTRAP) {
             int q = b + 2;
             for (int i = 0, n = c.u2(b); i < n; i++) {
                 ref(q);
@@ -111,26 +139,26 @@ final class ConstantRefs {
                 refs(q + 4, args, 2);
                 q += 4 + 2 * args;
             }
-        } else if (c.utf8Is(name, RECORD)) {
+        } else if (kind == RECORD_COMPONENTS) {
             int q = b + 2;
             for (int i = 0, n = c.u2(b); i < n; i++) {
                 ref(q);
                 ref(q + 2);
                 q = attributes(q + 4);
             }
-        } else if (nameIn(name, ANNOTATIONS)) {
+        } else if (kind == ANNOTATION_LIST) {
             annotations(b);
-        } else if (nameIn(name, PARAMETER_ANNOTATIONS)) {
+        } else if (kind == PARAMETER_ANNOTATION_LIST) {
             int q = b + 1;
             for (int i = 0, n = c.u1(b); i < n; i++) {
                 q = annotations(q);
             }
-        } else if (nameIn(name, TYPE_ANNOTATIONS)) {
+        } else if (kind == TYPE_ANNOTATION_LIST) {
             int q = b + 2;
             for (int i = 0, n = c.u2(b); i < n; i++) {
                 q = typeAnnotation(q);
             }
-        } else if (c.utf8Is(name, ANNOTATION_DEFAULT)) {
+        } else if (kind == DEFAULT_VALUE) {
             elementValue(b);
         }
     }
@@ -225,9 +253,6 @@ final class ConstantRefs {
     }
 
     void ref(int p) {
-        int index = c.u2(p);
-        if (index >= c.cpCount) {
-            throw new ClassFile.Malformed("constant #" + index + " is past the constant pool");
-        }
+        c.constant(p);
     }
 }

@@ -46,6 +46,7 @@ class ClassFileFuzzTest {
         long worstAllocation = 0;
         String worst = "";
         long weaveNanos = 0;
+        long loadNanos = 0;
         long bytesIn = 0;
         for (int m = 0; m < MUTANTS; m++) {
             Original o = originals.get(random.nextInt(originals.size()));
@@ -64,7 +65,9 @@ class ClassFileFuzzTest {
             }
             assertThat(allocated).as("bytes allocated weaving %s of %d bytes", label, mutant.length)
                     .isLessThanOrEqualTo(64L * mutant.length + 64 * 1024);
+            long t1 = System.nanoTime();
             String unwoven = load(mutant);
+            loadNanos += System.nanoTime() - t1;
             if (!outcome.woven()) {
                 outcomes.merge((unwoven.equals("ok") ? "loads" : "fails") + ", left as it was", 1, Integer::sum);
                 if (unwoven.equals("ok") && outcome.skipReason() != null) { // valid, yet not woven: why
@@ -79,7 +82,8 @@ class ClassFileFuzzTest {
             }
         }
         System.out.println("FUZZ " + MUTANTS + " mutants of " + originals.size() + " classes, seed " + SEED + ": "
-                + outcomes + "; weaving " + weaveNanos / 1_000_000 + " ms for " + bytesIn / 1024 + " KiB; most allocated "
+                + outcomes + "; weaving " + weaveNanos / 1_000_000 + " ms for " + bytesIn / 1024 + " KiB (defining and linking"
+                + " them unwoven: " + loadNanos / 1_000_000 + " ms); most allocated "
                 + worstAllocation / 1024 + " KiB (" + worst + "); loadable mutants left unwoven because: " + declinedValid);
         assertThat(differ).isEmpty();
         // The mutants must reach the patcher's interesting paths, not only fail in the constant pool.
