@@ -2,6 +2,7 @@ package dev.usethread.agent.weave;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Objects;
 
 /** A growable big-endian byte buffer for writing class files. */
 final class ByteOut {
@@ -44,7 +45,9 @@ final class ByteOut {
         buf[at + 3] = (byte) v;
     }
 
+    /** Copies {@code len} bytes of {@code b}; the range is checked before the buffer grows for it. */
     void bytes(byte[] b, int off, int len) {
+        Objects.checkFromIndexSize(off, len, b.length);
         room(len);
         System.arraycopy(b, off, buf, size, len);
         size += len;

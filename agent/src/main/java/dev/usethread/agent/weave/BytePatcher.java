@@ -7,40 +7,65 @@ import java.util.Arrays;
  * ASM's read-and-rewrite round trip: the constant pool is only measured (one {@code Methodref} for
  * the poll is appended at its end), each woven method's code gets the 3-byte calls inserted, and
  * branch offsets, switch padding, the exception table, StackMapTable, LineNumberTable, local
- * variable tables and type annotations in code are shifted accordingly. Anything unusual
- * ({@code jsr}, unknown attributes inside code, offsets that no longer fit) returns null, and the
- * caller uses the ASM weaver instead. It runs while the application starts, mostly before the JIT
- * has compiled it, so it does as little per byte as it can.
+ * variable tables and type annotations in code are shifted accordingly. It runs while the
+ * application starts, mostly before the JIT has compiled it, so it does as little per byte as it can.
+ *
+ * <p>It is also the gate for the ASM weaver: every length and offset it reads is checked against the
+ * input, and it declines, with a reason, a class that is malformed, has attributes in code it does not
+ * know, or has a shape whose polls could not stop it. Only a class it read completely and declined
+ * because a short branch offset no longer fits is left to ASM (see {@link Weaver}).
  */
 final class BytePatcher extends ClassFile {
     private static final int POLL_BYTES = 3;
     private static final int NEWEST_VERSION = org.objectweb.asm.Opcodes.V25 & 0xFFFF;
 
-    /** The woven class and its poll count; {@code bytes == null} when there was nothing to weave. */
+    /**
+     * The woven class and its poll count; {@code bytes == null} when there was nothing to weave or the
+     * class was declined ({@code declined} says why).
+     */
     static final class Result {
         final byte[] bytes;
         final int polls;
+        /** Why the class is to be left as it was, or null. */
+        final String declined;
+        /** Whether the ASM weaver may weave it: read completely, only a branch offset did not fit. */
+        final boolean asmMay;
 
-        Result(byte[] bytes, int polls) {
+        Result(byte[] bytes, int polls, String declined, boolean asmMay) {
             this.bytes = bytes;
             this.polls = polls;
+            this.declined = declined;
+            this.asmMay = asmMay;
+        }
+
+        static Result declined(String why) {
+            return new Result(null, 0, why, false);
         }
     }
 
     private int pollRef;
+    private ConstantRefs refs;
     private int polls;
     private ByteOut out;
+    /** Offset of the method being patched (for messages). */
+    private int method;
+    /** Why the class is declined, once a method finds a reason; null while all is well. */
+    private String declined;
+    /** A short branch offset no longer fits: ASM may weave the class (it widens such branches). */
+    private boolean overflow;
 
     private BytePatcher(byte[] in) {
         super(in);
     }
 
-    /** Returns the woven class, or null if the ASM weaver must handle this class. */
+    /** Returns the woven class, or why it is declined; never null, never throws for any input. */
     static Result weave(byte[] classFile) {
         try {
             return new BytePatcher(classFile).run();
-        } catch (RuntimeException e) {
-            return null;
+        } catch (Malformed e) {
+            return Result.declined("malformed class file: " + e.getMessage());
+        } catch (RuntimeException e) { // an index past the input: its message holds only numbers
+            return Result.declined("malformed class file: " + e.getClass().getSimpleName());
         }
     }
 
@@ -54,14 +79,21 @@ final class BytePatcher extends ClassFile {
     private static final byte[] RUNTIME_INVISIBLE_TYPE_ANNOTATIONS = ascii("RuntimeInvisibleTypeAnnotations");
 
     private Result run() {
-        // Versions 45 (Java 1.1; before 50 without frames, and jsr/ret send a method to ASM) up to
-        // the newest this project has verified; others go to ASM, which refuses versions it does not know.
-        if (s4(0) != 0xCAFEBABE || u2(6) < 45 || u2(6) > NEWEST_VERSION || !readConstantPool()) {
-            return null;
+        // Versions 45 (Java 1.1; before 50 without frames) up to the newest this project has verified.
+        if (in.length < 10 || s4(0) != 0xCAFEBABE) {
+            return Result.declined("cannot read class file: not a class file");
+        }
+        if (u2(6) < 45 || u2(6) > NEWEST_VERSION) {
+            return Result.declined("cannot read class file: class-file version " + u2(6) + " (the agent weaves 45 to "
+                    + NEWEST_VERSION + ")");
+        }
+        if (!readConstantPool()) {
+            return Result.declined("malformed class file: unknown constant pool tag");
         }
         if ((u2(cpEnd) & 0x8000) != 0) { // module-info
-            return null;
+            return new Result(null, 0, null, false);
         }
+        refs = ConstantRefs.check(this);
         int p = fieldsStart();
         int fields = u2(p);
         p += 2;
@@ -70,7 +102,7 @@ final class BytePatcher extends ClassFile {
         }
         int methodsStart = p;
         if (cpCount + 6 > 0xFFFF) {
-            return null;
+            return Result.declined("class too large with polls (constant pool " + cpCount + ")");
         }
         pollRef = cpCount + 5;
         out = new ByteOut(in.length + in.length / 8 + 64);
@@ -94,6 +126,7 @@ final class BytePatcher extends ClassFile {
         out.u2(methods);
         p += 2;
         for (int i = 0; i < methods; i++) {
+            method = p;
             int macc = u2(p);
             boolean weavable = PollClassWeaver.weavableAccess(macc) && !utf8Is(u2(p + 2), CLINIT);
             out.bytes(in, p, 6);
@@ -101,10 +134,10 @@ final class BytePatcher extends ClassFile {
             out.u2(attrs);
             p += 8;
             for (int a = 0; a < attrs; a++) {
-                int len = s4(p + 2);
+                int len = attributeLength(p);
                 if (weavable && utf8Is(u2(p), CODE)) {
-                    if (!code(p)) {
-                        return null;
+                    if (!code(p, len)) {
+                        return Result.declined(declined != null ? declined : "not woven: " + methodName());
                     }
                 } else {
                     out.bytes(in, p, 6 + len);
@@ -113,29 +146,44 @@ final class BytePatcher extends ClassFile {
             }
         }
         out.bytes(in, p, in.length - p);
-        if (polls == 0) {
-            return new Result(null, 0);
+        if (overflow) {
+            return new Result(null, 0, "branch offset too large with polls", true);
         }
-        return new Result(out.toArray(), polls);
+        if (polls == 0) {
+            return new Result(null, 0, null, false);
+        }
+        return new Result(out.toArray(), polls, null, false);
+    }
+
+    /** Name and descriptor of the method being patched, for messages. */
+    private String methodName() {
+        return printable(u2(method + 2)) + printable(u2(method + 4));
     }
 
     // Instruction lengths by opcode: 0 for tableswitch, lookupswitch and wide (computed), -1 for
-    // what the patcher does not handle (jsr, ret, jsr_w, reserved). Tables, not branch chains: the
+    // opcodes a class file may not contain. Tables, not branch chains: the
     // patcher runs while the application starts, mostly before the JIT has compiled it.
     private static final byte[] LENGTH = new byte[256];
     /** What an opcode does to control flow: only jumps and switches need their offsets rewritten. */
     private static final byte[] KIND = new byte[256];
+    /** Where an opcode's constant pool index is: 1 for a u1 (ldc), 2 for a u2 after the opcode, 0 for none. */
+    private static final byte[] CONSTANT = new byte[256];
     private static final byte PLAIN = 0;
     private static final byte JUMP = 1;
     private static final byte JUMP_W = 2;
     private static final byte TABLESWITCH = 3;
     private static final byte LOOKUPSWITCH = 4;
+    private static final int JSR = 0xA8;
+    private static final int JSR_W = 0xC9;
 
     static {
         for (int op = 0; op < 256; op++) {
             LENGTH[op] = (byte) fixedLength(op);
-            KIND[op] = (op >= 0x99 && op <= 0xA7) || op == 0xC6 || op == 0xC7 ? JUMP
-                    : op == 0xC8 ? JUMP_W : op == 0xAA ? TABLESWITCH : op == 0xAB ? LOOKUPSWITCH : PLAIN;
+            KIND[op] = (op >= 0x99 && op <= 0xA8) || op == 0xC6 || op == 0xC7 ? JUMP // 0xA8: jsr
+                    : op == 0xC8 || op == JSR_W ? JUMP_W : op == 0xAA ? TABLESWITCH : op == 0xAB ? LOOKUPSWITCH : PLAIN;
+            // ldc; ldc_w, ldc2_w; field access and calls; new, anewarray; checkcast, instanceof; multianewarray
+            CONSTANT[op] = (byte) (op == 0x12 ? 1 : op == 0x13 || op == 0x14 || (op >= 0xB2 && op <= 0xBB) || op == 0xBD
+                    || op == 0xC0 || op == 0xC1 || op == 0xC5 ? 2 : 0);
         }
     }
 
@@ -145,10 +193,11 @@ final class BytePatcher extends ClassFile {
                 || op == 0xC2 || op == 0xC3) {
             return 1;
         }
-        if (op == 0x10 || op == 0x12 || (op >= 0x15 && op <= 0x19) || (op >= 0x36 && op <= 0x3A) || op == 0xBC) {
+        if (op == 0x10 || op == 0x12 || (op >= 0x15 && op <= 0x19) || (op >= 0x36 && op <= 0x3A) || op == 0xA9
+                || op == 0xBC) { // 0xA9: ret
             return 2;
         }
-        if (op == 0x11 || op == 0x13 || op == 0x14 || op == 0x84 || (op >= 0x99 && op <= 0xA7)
+        if (op == 0x11 || op == 0x13 || op == 0x14 || op == 0x84 || (op >= 0x99 && op <= 0xA8)
                 || (op >= 0xB2 && op <= 0xB8) || op == 0xBB || op == 0xBD || op == 0xC0 || op == 0xC1
                 || op == 0xC6 || op == 0xC7) {
             return 3;
@@ -156,50 +205,58 @@ final class BytePatcher extends ClassFile {
         if (op == 0xC5) {
             return 4;
         }
-        if (op == 0xB9 || op == 0xBA || op == 0xC8) {
+        if (op == 0xB9 || op == 0xBA || op == 0xC8 || op == JSR_W) {
             return 5;
         }
         if (op == 0xAA || op == 0xAB || op == 0xC4) {
             return 0;
         }
-        return -1; // jsr, ret, jsr_w, reserved
+        return -1; // reserved
     }
 
-    /** Length of a tableswitch, lookupswitch or wide instruction at {@code p} (code starting at {@code base}). */
-    private int variableLength(int base, int p, int op) {
+    /**
+     * Length of a tableswitch, lookupswitch or wide instruction at {@code p} (code starting at
+     * {@code base}), as read: the caller checks it against the code's end.
+     */
+    private long variableLength(int base, int p, int op) {
         if (op == 0xC4) {
             return u1(p + 1) == 0x84 ? 6 : 4;
         }
         int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
         if (op == 0xAA) {
-            return q + 12 + 4 * (s4(q + 8) - s4(q + 4) + 1) - p;
+            return q + 12 + 4 * ((long) s4(q + 8) - s4(q + 4) + 1) - p;
         }
-        return q + 8 + 8 * s4(q + 4) - p;
+        return q + 8 + 8L * s4(q + 4) - p;
     }
 
     /** Whether the jump or switch at {@code p} has a target at or before itself (a loop back-edge). */
     private boolean jumpsBack(int base, int p, int kind) {
+        return anyTargetBelow(base, p, kind, 1);
+    }
+
+    /** Whether the jump or switch at {@code p} has a target less than {@code below} bytes after itself. */
+    private boolean anyTargetBelow(int base, int p, int kind, int below) {
         if (kind == JUMP) {
-            return s2(p + 1) <= 0;
+            return s2(p + 1) < below;
         }
         if (kind == JUMP_W) {
-            return s4(p + 1) <= 0;
+            return s4(p + 1) < below;
         }
         int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
-        if (s4(q) <= 0) {
+        if (s4(q) < below) {
             return true;
         }
         if (kind == TABLESWITCH) {
             int n = s4(q + 8) - s4(q + 4) + 1;
             for (int k = 0; k < n; k++) {
-                if (s4(q + 12 + 4 * k) <= 0) {
+                if (s4(q + 12 + 4 * k) < below) {
                     return true;
                 }
             }
         } else {
             int n = s4(q + 4);
             for (int k = 0; k < n; k++) {
-                if (s4(q + 12 + 8 * k) <= 0) {
+                if (s4(q + 12 + 8 * k) < below) {
                     return true;
                 }
             }
@@ -221,8 +278,8 @@ final class BytePatcher extends ClassFile {
 
     /** New offset of an old one that must be an instruction start or the code's end. */
     private int moved(int old) {
-        if (old >= mark.length || mark[old] == 0) {
-            throw new IllegalStateException("offset " + old + " not an instruction");
+        if (old < 0 || old >= mark.length || mark[old] == 0) {
+            throw new Malformed("offset " + old + " is not an instruction");
         }
         int lo = 0;
         int hi = jumpCount;
@@ -238,22 +295,30 @@ final class BytePatcher extends ClassFile {
     }
 
     /**
-     * Writes the patched Code attribute starting at {@code attr}; false if ASM must do it. Only jumps
-     * and switches are decoded further; the code between them is copied in one piece. Split into
-     * small methods on purpose: the JIT compiles each quickly while the application starts (as one
-     * method, C2 spent about 450 ms compiling it, on a core the application needed).
+     * Writes the patched Code attribute starting at {@code attr}, whose body is {@code len} bytes
+     * (checked to lie in the input); false, with {@code declined} set, if the class must stay as it
+     * was. Every part is read exactly to the attribute's end: a class the JVM would reject for a
+     * wrong length is declined, never rewritten into one it accepts. Only jumps and switches are
+     * decoded further; the code between them is copied in one piece. Split into small methods on
+     * purpose: the JIT compiles each quickly while the application starts (as one method, C2 spent
+     * about 450 ms compiling it, on a core the application needed).
      */
-    private boolean code(int attr) {
+    private boolean code(int attr, int len) {
         int codeLength = s4(attr + 10);
+        if (codeLength <= 0 || codeLength > 0xFFFF || codeLength > len - 12) {
+            throw new Malformed("code length " + codeLength);
+        }
         int base = attr + 14;
         int end = base + codeLength;
         int exc = end + 2;
+        within(exc, 8L * u2(end), "exception table");
         if (!scan(base, end, exc, u2(end))) {
             return false;
         }
         int count = layout(base);
         int newLength = codeLength + lastDelta;
         if (newLength > 0xFFFF) {
+            declined = "method too large with polls: " + methodName() + " (" + newLength + " bytes)";
             return false;
         }
         out.bytes(in, attr, 2); // attribute_name_index; the length is set at the end
@@ -275,9 +340,10 @@ final class BytePatcher extends ClassFile {
             out.u2(moved(u2(e)));
             out.u2(moved(u2(e + 2)));
             out.u2(moved(u2(e + 4)));
+            refs.ref(e + 6);
             out.u2(u2(e + 6));
         }
-        if (!codeAttributes(exc + 8 * excCount)) {
+        if (!codeAttributes(exc + 8 * excCount, attr + 6 + len)) {
             return false;
         }
         out.setU4(attrLengthAt, out.size - attrLengthAt - 4);
@@ -285,40 +351,59 @@ final class BytePatcher extends ClassFile {
         return true;
     }
 
-    /** Finds instruction starts, jumps, switches, and which of them get a poll (back-edges). */
+    /**
+     * Finds instruction starts, jumps, switches, and which of them get a poll (back-edges); false,
+     * with {@code declined} set, for a shape whose polls could not stop the method.
+     */
     private boolean scan(int base, int end, int exc, int excCount) {
         mark = new byte[end - base + 1];
         jumpCount = 0;
         int p = base;
         while (p < end) {
             int op = in[p] & 0xFF;
-            int len = LENGTH[op];
+            long len = LENGTH[op];
             if (len <= 0) {
                 if (len < 0) {
-                    return false;
+                    throw new Malformed("opcode " + op);
                 }
                 len = variableLength(base, p, op);
+            }
+            if (len <= 0 || len > end - p) {
+                throw new Malformed("instruction at offset " + (p - base) + " runs past the end of the code");
             }
             byte kind = KIND[op];
             if (kind == PLAIN) {
                 mark[p - base] = START;
-            } else {
-                jump(base, p, kind, exc, excCount);
+                int constant = CONSTANT[op] == 0 ? 0 : CONSTANT[op] == 1 ? u1(p + 1) : u2(p + 1);
+                if (constant >= cpCount) {
+                    throw new Malformed("constant #" + constant + " is past the constant pool");
+                }
+            } else if (!jump(base, p, kind, exc, excCount)) {
+                return false;
             }
-            p += len;
+            p += (int) len;
         }
         mark[end - base] = START;
-        return p == end;
+        if (caughtForEver(base, exc, excCount)) {
+            declined = "a loop in " + methodName() + " lies in a try range before that range's own handler, which"
+                    + " jumps back: the handler would catch the cancellation signal for ever";
+            return false;
+        }
+        return true;
     }
 
-    private void jump(int base, int p, byte kind, int exc, int excCount) {
+    private boolean jump(int base, int p, byte kind, int exc, int excCount) {
         int pos = p - base;
         if (jumpCount == jumps.length) {
             jumps = Arrays.copyOf(jumps, jumpCount * 2);
             deltas = Arrays.copyOf(deltas, jumpCount * 2);
         }
         jumps[jumpCount++] = pos;
-        mark[pos] = jumpsBack(base, p, kind) && !selfCovered(exc, excCount, pos) ? START | POLL : START;
+        int op = in[p] & 0xFF;
+        // A backward jsr calls a subroutine: not a loop.
+        boolean backEdge = op != JSR && op != JSR_W && jumpsBack(base, p, kind);
+        mark[pos] = backEdge && !selfCovered(exc, excCount, pos) ? START | POLL : START;
+        return true;
     }
 
     /**
@@ -368,7 +453,7 @@ final class BytePatcher extends ClassFile {
             if (kind == JUMP) {
                 int d = moved(pos + s2(p + 1)) - now;
                 if (d != (short) d) {
-                    return false;
+                    overflow = true; // ASM widens it; the rest of the class is still read, to check it
                 }
                 out.u1(op);
                 out.u2(d);
@@ -410,54 +495,65 @@ final class BytePatcher extends ClassFile {
                 out.u4(moved(pos + s4(q + 12 + 8 * k)) - now);
             }
         }
-        return variableLength(base, p, in[p] & 0xFF);
+        return (int) variableLength(base, p, in[p] & 0xFF);
     }
 
-    /** Copies the Code attribute's own attributes starting at {@code a}, offsets moved. */
-    private boolean codeAttributes(int a) {
+    /**
+     * Copies the Code attribute's own attributes starting at {@code a}, offsets moved; each must end
+     * where its length says, and the last where the Code attribute ends ({@code codeEnd}).
+     */
+    private boolean codeAttributes(int a, int codeEnd) {
         int attrs = u2(a);
         out.u2(attrs);
         a += 2;
         for (int i = 0; i < attrs; i++) {
             int name = u2(a);
-            int len = s4(a + 2);
+            int len = attributeLength(a);
             int body = a + 6;
             out.bytes(in, a, 2);
             int lenAt = out.size;
             out.u4(0);
+            int bodyEnd;
             if (utf8Is(name, LINE_NUMBER_TABLE)) {
-                lineNumbers(body);
+                bodyEnd = lineNumbers(body);
             } else if (utf8Is(name, LOCAL_VARIABLE_TABLE) || utf8Is(name, LOCAL_VARIABLE_TYPE_TABLE)) {
-                localVariables(body);
+                bodyEnd = localVariables(body);
             } else if (utf8Is(name, STACK_MAP_TABLE)) {
-                if (!frames(body)) {
-                    return false;
-                }
+                bodyEnd = frames(body);
             } else if (utf8Is(name, RUNTIME_VISIBLE_TYPE_ANNOTATIONS)
                     || utf8Is(name, RUNTIME_INVISIBLE_TYPE_ANNOTATIONS)) {
-                if (typeAnnotations(body) != body + len) {
-                    return false;
-                }
+                bodyEnd = typeAnnotations(body);
             } else {
-                return false; // unknown attributes: offsets we cannot fix
+                // Offsets in it could not be moved, and ASM would move the attribute out of the code.
+                declined = "unknown attribute " + printable(name) + " in the code of " + methodName();
+                return false;
+            }
+            if (bodyEnd != body + len) {
+                throw new Malformed("code attribute length " + len);
             }
             out.setU4(lenAt, out.size - lenAt - 4);
             a = body + len;
         }
+        if (a != codeEnd) {
+            throw new Malformed("Code attribute length");
+        }
         return true;
     }
 
-    private void lineNumbers(int body) {
+    private int lineNumbers(int body) {
         int n = u2(body);
+        within(body + 2, 4L * n, "LineNumberTable");
         out.u2(n);
         for (int k = 0; k < n; k++) {
             out.u2(moved(u2(body + 2 + 4 * k)));
             out.u2(u2(body + 4 + 4 * k));
         }
+        return body + 2 + 4 * n;
     }
 
-    private void localVariables(int body) {
+    private int localVariables(int body) {
         int n = u2(body);
+        within(body + 2, 10L * n, "LocalVariableTable");
         out.u2(n);
         for (int k = 0; k < n; k++) {
             int v = body + 2 + 10 * k;
@@ -465,8 +561,11 @@ final class BytePatcher extends ClassFile {
             int to = moved(u2(v) + u2(v + 2));
             out.u2(from);
             out.u2(to - from);
+            refs.ref(v + 4);
+            refs.ref(v + 6);
             out.bytes(in, v + 4, 6);
         }
+        return body + 2 + 10 * n;
     }
 
     /** Whether {@code pos} lies in a range whose handler lies inside that range at or before pos. */
@@ -483,7 +582,41 @@ final class BytePatcher extends ClassFile {
         return false;
     }
 
-    private boolean frames(int body) {
+    /**
+     * Whether a try range holds a polled back-edge before its own handler, and at or after the handler
+     * a jump back before it (not polled: the handler covers it). A poll there throws into the handler,
+     * which runs the loop again, whose poll throws again, for ever. javac never emits it: its handlers
+     * inside their own range ({@code synchronized}) rethrow.
+     */
+    private boolean caughtForEver(int base, int exc, int count) {
+        for (int i = 0; i < count; i++) {
+            int e = exc + 8 * i;
+            int from = u2(e);
+            int to = u2(e + 2);
+            int handler = u2(e + 4);
+            if (from >= handler || handler >= to) {
+                continue;
+            }
+            boolean polled = false;
+            boolean jumpsBackFromHandler = false;
+            for (int k = 0; k < jumpCount; k++) {
+                int pos = jumps[k];
+                if (from <= pos && pos < handler && (mark[pos] & POLL) != 0) {
+                    polled = true;
+                } else if (handler <= pos && pos < to
+                        && anyTargetBelow(base, base + pos, KIND[in[base + pos] & 0xFF], handler - pos)) {
+                    jumpsBackFromHandler = true;
+                }
+            }
+            if (polled && jumpsBackFromHandler) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Copies a StackMapTable, offsets moved; returns its end. */
+    private int frames(int body) {
         int n = u2(body);
         out.u2(n);
         int p = body + 2;
@@ -503,7 +636,7 @@ final class BytePatcher extends ClassFile {
                 delta = u2(p + 1);
                 rest = p + 3;
             } else {
-                return false;
+                throw new Malformed("frame type " + type);
             }
             old = old + delta + 1;
             int pos = moved(old);
@@ -544,7 +677,7 @@ final class BytePatcher extends ClassFile {
                 p = types(q + 2, stack);
             }
         }
-        return true;
+        return p;
     }
 
     /**
@@ -583,45 +716,13 @@ final class BytePatcher extends ClassFile {
                 out.bytes(in, p + 2, 1);
                 p += 3;
             } else {
-                throw new IllegalStateException("type annotation target " + target + " in code");
+                throw new Malformed("type annotation target " + target + " in code");
             }
-            int rest = skipAnnotation(p + 1 + 2 * u1(p)); // type_path, then the annotation proper
+            int rest = refs.annotation(p + 1 + 2 * u1(p)); // type_path, then the annotation proper
             out.bytes(in, p, rest - p);
             p = rest;
         }
         return p;
-    }
-
-    /** The end of an annotation structure: type_index, then element_value_pairs. */
-    private int skipAnnotation(int p) {
-        int pairs = u2(p + 2);
-        p += 4;
-        for (int i = 0; i < pairs; i++) {
-            p = skipElementValue(p + 2);
-        }
-        return p;
-    }
-
-    private int skipElementValue(int p) {
-        int tag = u1(p);
-        switch (tag) {
-            case 'B': case 'C': case 'D': case 'F': case 'I': case 'J': case 'S': case 'Z': case 's': case 'c':
-                return p + 3;
-            case 'e':
-                return p + 5;
-            case '@':
-                return skipAnnotation(p + 1);
-            case '[': {
-                int n = u2(p + 1);
-                p += 3;
-                for (int i = 0; i < n; i++) {
-                    p = skipElementValue(p);
-                }
-                return p;
-            }
-            default:
-                throw new IllegalStateException("element_value tag " + tag);
-        }
     }
 
     /** Copies {@code n} verification types, remapping Uninitialized(offset); returns the end. */
@@ -630,6 +731,7 @@ final class BytePatcher extends ClassFile {
             int tag = u1(p);
             out.u1(tag);
             if (tag == 7) {
+                refs.ref(p + 1);
                 out.u2(u2(p + 1));
                 p += 3;
             } else if (tag == 8) {
@@ -638,7 +740,7 @@ final class BytePatcher extends ClassFile {
             } else if (tag <= 6) {
                 p += 1;
             } else {
-                throw new IllegalStateException("verification type " + tag);
+                throw new Malformed("verification type " + tag);
             }
         }
         return p;

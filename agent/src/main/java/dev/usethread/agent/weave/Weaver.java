@@ -3,9 +3,11 @@ package dev.usethread.agent.weave;
 import java.util.ArrayList;
 import java.util.List;
 import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassTooLargeException;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.MethodTooLargeException;
+import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 
 /**
@@ -66,17 +68,55 @@ public final class Weaver {
         }
     }
 
-    /** Whether the byte patcher is tried first ({@code -Dusethread.weaver=asm} turns it off). */
+    /** Whether the byte patcher weaves ({@code -Dusethread.weaver=asm}: it only checks, and ASM weaves). */
     static final boolean PATCH_BYTES = !"asm".equals(System.getProperty("usethread.weaver"));
 
+    /**
+     * Weaves with the byte patcher. ASM weaves only a class the patcher read completely and declined
+     * because a short branch no longer fits (ASM widens it), and only if ASM copies the class without
+     * changing anything but the polls; anything else the patcher declines is left as it was, with its
+     * reason. So a class the JVM would reject stays rejected, and one it accepts means the same.
+     */
     public static Outcome weave(byte[] classFile) {
-        if (PATCH_BYTES) {
-            BytePatcher.Result patched = BytePatcher.weave(classFile);
-            if (patched != null) {
-                return new Outcome(patched.bytes, patched.polls, null);
-            }
+        BytePatcher.Result patched = BytePatcher.weave(classFile);
+        if (patched.declined == null && PATCH_BYTES) {
+            return new Outcome(patched.bytes, patched.polls, null);
+        }
+        if (patched.declined != null && !patched.asmMay) {
+            return new Outcome(null, 0, patched.declined);
+        }
+        String changed = asmChangesMoreThanPolls(classFile);
+        if (changed != null) {
+            return new Outcome(null, 0, (patched.declined != null ? patched.declined + ", and " : "") + changed);
         }
         return weaveWithAsm(classFile);
+    }
+
+    /**
+     * Null if ASM, copying {@code classFile} the way it weaves it but without polls, gives a class
+     * with the same parts (attribute order aside); otherwise what ASM would change.
+     */
+    static String asmChangesMoreThanPolls(byte[] classFile) {
+        try {
+            ClassReader reader = new ClassReader(classFile);
+            ClassWriter writer = new ClassWriter(reader, 0);
+            reader.accept(new ClassVisitor(ASM_API, writer) {
+                @Override
+                public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                        String[] exceptions) {
+                    MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
+                    // Rewritten instruction by instruction, as the poll weaver does, instead of copied whole.
+                    return next == null || !PollClassWeaver.weavable(access, name) ? next
+                            : new MethodVisitor(ASM_API, next) { };
+                }
+            }, 0);
+            if (!ClassParts.of(writer.toByteArray()).equals(ClassParts.of(classFile))) {
+                return "the ASM weaver would change more than the polls";
+            }
+            return null;
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            return "the ASM weaver cannot copy it: " + e.getClass().getSimpleName();
+        }
     }
 
     /** The ASM weaver: the reference, and the fallback for what the byte patcher does not handle. */

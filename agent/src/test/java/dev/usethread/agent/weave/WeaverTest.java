@@ -183,6 +183,108 @@ class WeaverTest {
         assertThat(outcome.skipReason()).contains("method too large").contains("m()V");
     }
 
+    /**
+     * A catch-all handler inside its own range, after a loop, that jumps back into the loop: a poll
+     * on the loop would throw into the handler, which goes back to the loop, for ever. javac never
+     * emits it; the class is left as it was, with the reason.
+     */
+    @Test
+    void aHandlerInsideItsOwnRangeAfterALoopLeavesTheClassAsItWas() {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "CatchForEver", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+        mv.visitCode();
+        Label start = new Label();
+        Label loop = new Label();
+        Label handler = new Label();
+        Label end = new Label();
+        mv.visitTryCatchBlock(start, end, handler, null);
+        mv.visitLabel(start);
+        mv.visitLabel(loop);
+        mv.visitIincInsn(0, -1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFGT, loop); // a back-edge in the range, before its handler
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(handler); // inside [start, end)
+        mv.visitInsn(Opcodes.POP);
+        mv.visitJumpInsn(Opcodes.GOTO, loop);
+        mv.visitLabel(end);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        Weaver.Outcome outcome = Weaver.weave(cw.toByteArray());
+        assertThat(outcome.woven()).isFalse();
+        assertThat(outcome.skipReason()).contains("run(I)I").contains("catch the cancellation signal for ever");
+    }
+
+    /**
+     * An attribute inside code that the patcher does not know (here one named Signature, which the JVM
+     * ignores there): left as it was. ASM would have moved it to the method, where it becomes the
+     * method's generic signature (or, with another length, makes the JVM reject the class).
+     */
+    @Test
+    void anUnknownAttributeInCodeLeavesTheClassAsItWas() throws Exception {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "OddCode", null, "java/lang/Object", null);
+        cw.newUTF8("TT;"); // the attribute's content refers to it
+        int sig = cw.newUTF8("TT;");
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+        mv.visitCode();
+        Label loop = new Label();
+        mv.visitLabel(loop);
+        mv.visitIincInsn(0, -1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFGT, loop);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitAttribute(new org.objectweb.asm.Attribute("Signature") {
+            @Override
+            public boolean isCodeAttribute() {
+                return true;
+            }
+
+            @Override
+            protected org.objectweb.asm.ByteVector write(ClassWriter w, byte[] code, int len, int maxStack, int maxLocals) {
+                return new org.objectweb.asm.ByteVector().putShort(sig);
+            }
+        });
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        byte[] in = cw.toByteArray();
+        assertThat(ClassFileFuzzTest.load(in)).isEqualTo("ok");
+        Weaver.Outcome outcome = Weaver.weave(in);
+        assertThat(outcome.woven()).isFalse();
+        assertThat(outcome.skipReason()).isEqualTo("unknown attribute Signature in the code of run(I)I");
+        // What the ASM weaver alone would do: the attribute leaves the code and changes the method.
+        assertThat(Weaver.asmChangesMoreThanPolls(in)).isNotNull();
+    }
+
+    /** A Code attribute whose length says 2 GB: declined at once, without allocating for it. */
+    @Test
+    void aHugeAttributeLengthCostsNoMemory() throws IOException {
+        byte[] in = bytes(Sample.class);
+        int declined = 0;
+        for (int p = 0; p + 10 < in.length; p++) { // every place that could be the Code attribute's length
+            byte[] mutant = in.clone();
+            mutant[p] = 0x7F;
+            mutant[p + 1] = (byte) 0xFF;
+            mutant[p + 2] = (byte) 0xFF;
+            mutant[p + 3] = (byte) 0xF0;
+            com.sun.management.ThreadMXBean threads =
+                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+            Weaver.Outcome outcome = Weaver.weave(mutant);
+            long allocated = threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+            assertThat(allocated).as("offset %d", p).isLessThan(64L * in.length + 64 * 1024);
+            if (!outcome.woven()) {
+                declined++;
+            }
+        }
+        assertThat(declined).isGreaterThan(in.length / 2);
+    }
+
     private static byte[] handcrafted(boolean selfCovering) {
         ClassWriter cw = new ClassWriter(0);
         cw.visit(Opcodes.V1_5, Opcodes.ACC_PUBLIC, "Handcrafted", null, "java/lang/Object", null);
