@@ -161,7 +161,10 @@ class SafeStopsTest {
             List<ResultState> seen = new CopyOnWriteArrayList<>();
             AtomicInteger signalsInListener = new AtomicInteger();
             AtomicBoolean emitting = new AtomicBoolean();
+            CountDownLatch subscribed = new CountDownLatch(1);
             UseThread<Integer> job = UseThread.useThread((CancelEvent cancel, Emitter<Integer> emit) -> {
+                // Emit only once subscribed, so the run's own thread delivers (the default executor).
+                subscribed.await();
                 for (int k = 0; ; k++) {
                     emitting.set(true);
                     emit.emit(k);
@@ -179,6 +182,7 @@ class SafeStopsTest {
                 }
                 seen.add(r.state());
             });
+            subscribed.countDown();
             waitUntil(emitting::get);
             job.cancel();
             assertThat(job.await(Recorder.LIVENESS).state()).isEqualTo(CANCELLED);

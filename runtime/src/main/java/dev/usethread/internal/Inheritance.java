@@ -37,8 +37,9 @@ public final class Inheritance {
 
     /**
      * An opaque token for the current thread's active cancellation scopes, or null when it is in
-     * none (the fast path: one thread-local look-up). Work handed off from a shielded region is
-     * cleanup and does not inherit.
+     * none (the fast path: one thread-local look-up). Work handed off from a shielded region, or
+     * while a cancellation signal unwinds the thread (from a {@code finally} block), is cleanup and
+     * does not inherit.
      */
     public static Object capture() {
         ThreadState state = ThreadState.peek();
@@ -46,7 +47,7 @@ public final class Inheritance {
             return null;
         }
         CancelScope top = state.top;
-        if (top == null || state.shieldDepth > 0 || DETACHED.get() != null) {
+        if (top == null || state.shieldDepth > 0 || state.isUnwinding() || DETACHED.get() != null) {
             return null;
         }
         return top;

@@ -100,6 +100,11 @@ final class ThreadState {
         }
     }
 
+    /** True while a cancellation signal unwinds this thread (between its throw and its scope's exit). */
+    boolean isUnwinding() {
+        return unwinding.isActive();
+    }
+
     /** The runtime itself throws a signal on this thread (checkpoint, throwIfSet, emit). */
     void signalThrownByRuntime() {
         unwinding.signalThrown();

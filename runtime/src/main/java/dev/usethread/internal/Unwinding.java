@@ -98,6 +98,10 @@ final class Unwinding {
         flyingSinceNanos = System.nanoTime();
     }
 
+    boolean isActive() {
+        return phase != NONE;
+    }
+
     boolean isHandling() {
         return phase == HANDLING;
     }

@@ -1,0 +1,55 @@
+package dev.usethread.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Safe stops with the agent, on JDK 17 and 25 (scenario {@code SafeStops}): cleanup on the way out of
+ * a cancellation runs whole (embedded H2's session lock, a lock released through a woven helper in
+ * {@code finally}), swallowers are still stopped (a catch-Throwable retry loop, a retry with backoff,
+ * a reflective plugin host), and a frame stopped at a method entry keeps its line.
+ */
+class SafeStopsTest {
+    private static final String MAIN = "dev.usethread.it.scenarios.SafeStops";
+
+    static Stream<Arguments> runs() {
+        List<Arguments> out = new ArrayList<>();
+        for (String jdk : ChildJvm.jdks()) {
+            for (String mode : List.of("h2", "lock", "swallow", "plugins", "entryline")) {
+                out.add(Arguments.of(ChildJvm.feature(jdk), jdk, mode));
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "JDK {0}: {2}")
+    @MethodSource("runs")
+    void cleanupFinishesAndSwallowersStillStop(int feature, String jdk, String mode) throws Exception {
+        ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent(null), MAIN, mode);
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.get("OK")).as(out.toString()).isNotNull();
+        assertThat(out.get("INTRUSIVE")).as(out.toString()).isEqualTo("true");
+        switch (mode) {
+            case "h2":
+                assertThat(out.get("ROUNDS")).as(out.toString()).isEqualTo("100");
+                break;
+            case "lock":
+                assertThat(out.get("LOCK_RELEASED")).as(out.toString()).isEqualTo("20");
+                break;
+            case "swallow":
+                assertThat(Integer.parseInt(out.get("SWALLOWED"))).as(out.toString()).isPositive();
+                break;
+            case "plugins":
+                assertThat(Integer.parseInt(out.get("PLUGIN_FAILURES"))).as(out.toString()).isPositive();
+                break;
+            default:
+                assertThat(Integer.parseInt(out.get("FIB_LINE"))).as(out.toString()).isPositive();
+        }
+    }
+}

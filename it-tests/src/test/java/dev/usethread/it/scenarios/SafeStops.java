@@ -1,0 +1,321 @@
+package dev.usethread.it.scenarios;
+
+import dev.usethread.Cancellation;
+import dev.usethread.CancelledSignal;
+import dev.usethread.DeadlineExceededException;
+import dev.usethread.Result;
+import dev.usethread.ResultState;
+import dev.usethread.UseThread;
+import java.lang.reflect.Method;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Safe stops with the real agent: this class is woven (entry and back-edge polls, handler and throw
+ * hooks), so its finally blocks, helpers and handlers are what an application's are. Modes:
+ * <ul>
+ * <li>{@code h2}: an endless query in embedded H2 cancelled at random points, 100 times in a row;
+ * each time the same connection must answer a query within 2 s (H2 releases its session lock in a
+ * {@code finally} through woven code);</li>
+ * <li>{@code lock}: a lock released in {@code finally} through a woven helper is free after the cancel;</li>
+ * <li>{@code swallow}: a retry loop that catches Throwable and logs through woven code, and a
+ * Failsafe-style retry with backoff, are still stopped, and their logging ran whole;</li>
+ * <li>{@code plugins}: a reflective plugin host that catches Throwable around {@code Method.invoke}
+ * and goes on with the next plugin is still stopped;</li>
+ * <li>{@code entryline}: a recursion without loops stopped by a deadline (so at a method entry) reports
+ * the method's line.</li>
+ * </ul>
+ * Prints {@code KEY value} lines from the main thread only.
+ */
+public final class SafeStops {
+    static final Duration BOUND = Duration.ofSeconds(30);
+    static volatile long sink;
+
+    public static void main(String[] args) throws Exception {
+        Harness.report("INTRUSIVE", String.valueOf(Cancellation.isIntrusive()));
+        switch (args[0]) {
+            case "h2":
+                h2();
+                break;
+            case "lock":
+                lock();
+                break;
+            case "swallow":
+                swallow();
+                break;
+            case "plugins":
+                plugins();
+                break;
+            case "entryline":
+                entryLine();
+                break;
+            default:
+                Harness.fail("unknown mode " + args[0]);
+        }
+        Harness.ok();
+    }
+
+    // ---- h2 ----
+
+    static final String ENDLESS = "SELECT COUNT(*) FROM SYSTEM_RANGE(1, 9000000000000000000) WHERE MOD(X, 7) = 3";
+
+    static void h2() throws Exception {
+        Random rnd = new Random(Long.getLong("seed", 7));
+        try (Connection c = DriverManager.getConnection("jdbc:h2:mem:safestops;DB_CLOSE_DELAY=-1")) {
+            long worstAnswerNanos = 0;
+            for (int round = 0; round < 100; round++) {
+                UseThread<Object> job = UseThread.useThread(() -> {
+                    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(ENDLESS)) {
+                        rs.next();
+                        return rs.getLong(1);
+                    }
+                });
+                awaitState(job, ResultState.RUNNING);
+                spin(rnd.nextInt(20_000_000)); // a random point of the query
+                job.cancel();
+                Result<Object> end = job.await(BOUND);
+                if (end.state() != ResultState.CANCELLED) {
+                    Harness.fail("round " + round + " ended " + end);
+                }
+                job.close();
+                long t0 = System.nanoTime();
+                CompletableFuture<Long> answer = CompletableFuture.supplyAsync(() -> selectOne(c));
+                try {
+                    if (answer.get(2, TimeUnit.SECONDS) != 1L) {
+                        Harness.fail("round " + round + ": wrong answer");
+                    }
+                } catch (java.util.concurrent.TimeoutException e) {
+                    Harness.fail("round " + round + ": the connection did not answer within 2 s after the cancel");
+                }
+                worstAnswerNanos = Math.max(worstAnswerNanos, System.nanoTime() - t0);
+            }
+            Harness.report("ROUNDS", "100");
+            Harness.report("WORST_ANSWER_MS", String.valueOf(TimeUnit.NANOSECONDS.toMillis(worstAnswerNanos)));
+        }
+    }
+
+    static long selectOne(Connection c) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- lock ----
+
+    static final ReentrantLock LOCK = new ReentrantLock();
+
+    /** A woven helper with an entry poll and a loop, called from finally: it used to get the signal. */
+    static void release(ReentrantLock lock, AtomicInteger released) {
+        for (int i = 0; i < 1000; i++) {
+            sink += i;
+        }
+        lock.unlock();
+        released.incrementAndGet();
+    }
+
+    static void lock() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            AtomicInteger released = new AtomicInteger();
+            UseThread<Object> job = UseThread.useThread(() -> {
+                LOCK.lock();
+                try {
+                    return burn();
+                } finally {
+                    release(LOCK, released);
+                }
+            });
+            awaitState(job, ResultState.RUNNING);
+            spin(1_000_000);
+            job.cancel();
+            expectCancelled(job, "lock round " + round);
+            CompletableFuture<Boolean> other = CompletableFuture.supplyAsync(() -> {
+                try {
+                    boolean got = LOCK.tryLock(2, TimeUnit.SECONDS);
+                    if (got) {
+                        LOCK.unlock();
+                    }
+                    return got;
+                } catch (InterruptedException e) {
+                    return false;
+                }
+            });
+            if (!other.get(10, TimeUnit.SECONDS) || released.get() != 1) {
+                Harness.fail("lock round " + round + ": lock still held, helper finished " + released.get() + " times");
+            }
+        }
+        Harness.report("LOCK_RELEASED", "20");
+    }
+
+    // ---- swallowers ----
+
+    static void log(Throwable t, AtomicInteger logged) {
+        StringBuilder line = new StringBuilder("swallowed ").append(t);
+        for (int i = 0; i < 200; i++) {
+            line.append('.');
+        }
+        sink += line.length();
+        logged.incrementAndGet();
+    }
+
+    static void swallow() throws Exception {
+        AtomicInteger swallowed = new AtomicInteger();
+        AtomicInteger logged = new AtomicInteger();
+        UseThread<Object> careless = UseThread.useThread(() -> {
+            while (true) {
+                try {
+                    burn();
+                } catch (Throwable t) {
+                    swallowed.incrementAndGet();
+                    log(t, logged);
+                }
+            }
+        });
+        awaitState(careless, ResultState.RUNNING);
+        spin(5_000_000);
+        careless.cancel();
+        expectCancelled(careless, "catch-Throwable retry loop");
+        if (swallowed.get() < 1 || logged.get() != swallowed.get()) {
+            Harness.fail("swallowed " + swallowed + " logged " + logged);
+        }
+        Harness.report("SWALLOWED", String.valueOf(swallowed.get()));
+
+        AtomicInteger attempts = new AtomicInteger();
+        UseThread<Object> retrying = UseThread.useThread(() -> retryWithBackoff(attempts));
+        awaitState(retrying, ResultState.RUNNING);
+        spin(5_000_000);
+        retrying.cancel();
+        expectCancelled(retrying, "retry with backoff");
+        Harness.report("RETRY_ATTEMPTS", String.valueOf(attempts.get()));
+    }
+
+    /** A Failsafe-style policy: retry any failure after a backoff, for ever. */
+    static Object retryWithBackoff(AtomicInteger attempts) {
+        for (int attempt = 0; ; attempt++) {
+            attempts.incrementAndGet();
+            try {
+                return burn();
+            } catch (Throwable failure) {
+                long until = System.nanoTime() + 100_000;
+                while (System.nanoTime() < until) {
+                    sink++;
+                }
+            }
+        }
+    }
+
+    // ---- plugin host ----
+
+    public static final class Plugins {
+        public static void spinner() {
+            burn();
+        }
+
+        public static void quick() {
+            sink++;
+        }
+    }
+
+    static void plugins() throws Exception {
+        List<Method> plugins = new ArrayList<>();
+        plugins.add(Plugins.class.getMethod("quick"));
+        plugins.add(Plugins.class.getMethod("spinner"));
+        AtomicInteger failures = new AtomicInteger();
+        UseThread<Object> host = UseThread.useThread(() -> {
+            while (true) {
+                for (Method plugin : plugins) {
+                    try {
+                        plugin.invoke(null);
+                    } catch (Throwable t) { // a plugin failed: report it, go on with the next
+                        failures.incrementAndGet();
+                    }
+                }
+            }
+        });
+        awaitState(host, ResultState.RUNNING);
+        spin(5_000_000);
+        host.cancel();
+        expectCancelled(host, "plugin host");
+        Harness.report("PLUGIN_FAILURES", String.valueOf(failures.get()));
+    }
+
+    // ---- exact frames ----
+
+    static long fib(int n) {
+        return n < 2 ? n : fib(n - 1) + fib(n - 2);
+    }
+
+    static void entryLine() throws Exception {
+        int fibLine = -1;
+        for (int i = 0; i < 20; i++) {
+            try {
+                Cancellation.withTimeout(Duration.ofMillis(20), () -> fib(90));
+                Harness.fail("fib(90) finished");
+            } catch (DeadlineExceededException e) {
+                StackTraceElement at = e.stoppedAt();
+                if (at == null || !at.getMethodName().equals("fib") || at.getLineNumber() <= 0) {
+                    Harness.fail("stopped at " + at + "; message " + e.getMessage());
+                }
+                if (fibLine >= 0 && fibLine != at.getLineNumber()) {
+                    Harness.fail("fib stopped at lines " + fibLine + " and " + at.getLineNumber());
+                }
+                fibLine = at.getLineNumber();
+                if (!e.getMessage().contains("SafeStops.java:" + fibLine + ")")) {
+                    Harness.fail("message without the line: " + e.getMessage());
+                }
+            }
+        }
+        Harness.report("FIB_LINE", String.valueOf(fibLine));
+    }
+
+    // ---- helpers ----
+
+    /** CPU-bound and never checks anything: only the woven polls can stop it. */
+    static long burn() {
+        long x = 0;
+        while (true) {
+            x = x * 6364136223846793005L + 1442695040888963407L;
+            sink = x;
+        }
+    }
+
+    static void spin(long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
+    static void awaitState(UseThread<Object> job, ResultState state) throws InterruptedException {
+        long deadline = System.nanoTime() + BOUND.toNanos();
+        while (job.result().state() != state) {
+            if (System.nanoTime() > deadline) {
+                Harness.fail("no " + state + " within " + BOUND + ": " + job.result());
+            }
+            TimeUnit.MILLISECONDS.sleep(1);
+        }
+    }
+
+    static void expectCancelled(UseThread<Object> job, String what) throws Exception {
+        Result<Object> end = job.await(BOUND);
+        if (end.state() != ResultState.CANCELLED) {
+            Harness.fail(what + " ended " + end);
+        }
+        if (end.error() instanceof CancelledSignal) {
+            Harness.fail(what + ": the signal shows as the job's error");
+        }
+        job.close();
+    }
+}
