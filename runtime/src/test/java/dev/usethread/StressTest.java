@@ -24,13 +24,18 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import dev.usethread.internal.Poll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Randomized operations from several threads against several jobs whose callbacks finish, throw,
- * emit, ignore cancellation or catch Throwable. Checks the invariants: never two callbacks of one
- * job at once; every state sequence a subscriber sees is legal; the final snapshot is consistent;
- * no job thread alive after close(). Seeded: replay with -Dusethread.stress.seed=N.
+ * emit, ignore cancellation, catch Throwable, clean up in finally blocks that call (hand-)woven code,
+ * or write files in shielded regions. Each job also has a listener that polls as woven code does and
+ * sometimes throws, logged through a {@code System.Logger} backend that polls too (a JUL handler, as
+ * an SLF4J bridge would be). Checks the invariants: never two callbacks of one job at once; every
+ * state sequence either subscriber sees is legal and complete; every cleanup that started finished;
+ * no shielded file lost or truncated; the final snapshot is consistent; no job thread alive after
+ * close(). Seeded: replay with -Dusethread.stress.seed=N.
  */
 class StressTest {
     private static final int JOBS = 4;
@@ -41,10 +46,71 @@ class StressTest {
         long seed = Long.getLong("usethread.stress.seed", System.nanoTime());
         int ops = Integer.getInteger("usethread.stress.ops", 12_000);
         System.out.println("StressTest seed=" + seed + " ops=" + ops + " (replay: -Dusethread.stress.seed=" + seed + ")");
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.usethread");
+        PollingLogHandler backend = new PollingLogHandler();
+        boolean parents = log.getUseParentHandlers();
+        log.addHandler(backend);
+        log.setUseParentHandlers(false); // listener failures are expected here; keep the console quiet
         try {
             run(seed, ops);
+            assertThat(backend.published.get()).as("log records through the polling backend").isPositive();
+            assertThat(backend.signals.get()).as("signals inside the log backend").isZero();
         } catch (Throwable t) {
             throw new AssertionError("stress test failed with seed " + seed + ": " + t, t);
+        } finally {
+            log.removeHandler(backend);
+            log.setUseParentHandlers(parents);
+        }
+    }
+
+    /** A log backend whose code polls, as a woven one does. */
+    private static final class PollingLogHandler extends java.util.logging.Handler {
+        final AtomicInteger published = new AtomicInteger();
+        final AtomicInteger signals = new AtomicInteger();
+
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+            try {
+                for (int i = 0; i < 1000; i++) {
+                    Poll.poll();
+                }
+                published.incrementAndGet();
+            } catch (CancelledSignal s) {
+                signals.incrementAndGet();
+                throw s;
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** A listener whose code polls, as a woven one does, and that throws now and then. */
+    private static final class PollingListener implements java.util.function.Consumer<Result<Object>> {
+        final Recorder<Object> recorder = new Recorder<>();
+        final AtomicInteger signals = new AtomicInteger();
+        final AtomicLong calls = new AtomicLong();
+
+        @Override
+        public void accept(Result<Object> r) {
+            try {
+                long until = System.nanoTime() + 100_000; // long enough for cancels to land inside
+                while (System.nanoTime() < until) {
+                    Poll.poll();
+                }
+            } catch (CancelledSignal s) {
+                signals.incrementAndGet();
+                throw s;
+            }
+            recorder.accept(r);
+            if (calls.incrementAndGet() % 97 == 0) {
+                throw new IllegalStateException("listener failed on purpose");
+            }
         }
     }
 
@@ -56,6 +122,11 @@ class StressTest {
         final Recorder<Object> recorder = new Recorder<>();
         /** Values returned by callbacks that already saw their cancellation: must never show. */
         final Set<Object> discarded = ConcurrentHashMap.newKeySet();
+        final PollingListener pollingListener = new PollingListener();
+        final AtomicInteger cleanupsStarted = new AtomicInteger();
+        final AtomicInteger cleanupsFinished = new AtomicInteger();
+        final java.nio.file.Path dir = createTempDir();
+        final AtomicInteger files = new AtomicInteger();
         final ThreadFactory factory = task -> {
             Thread t = new Thread(task);
             t.setDaemon(true);
@@ -101,6 +172,7 @@ class StressTest {
                 });
             }
             h.job.subscribe(h.recorder);
+            h.job.subscribe(h.pollingListener);
             harnesses.add(h);
         }
 
@@ -143,8 +215,25 @@ class StressTest {
                 assertThat(last.error()).isNotNull();
             }
             Recorder.awaitTrue("the subscriber got the final snapshot", () -> last.equals(h.recorder.last()));
+            Recorder.awaitTrue("the polling listener got the final snapshot",
+                    () -> last.equals(h.pollingListener.recorder.last()));
             assertThat(h.overlaps.get()).as("two callbacks of one job at once").isZero();
             checkSequence(h.recorder.snapshots(), h.discarded);
+            checkSequence(h.pollingListener.recorder.snapshots(), h.discarded);
+            // It subscribed a little later: from its first snapshot on, it saw exactly what the first did.
+            List<Result<Object>> all = h.recorder.snapshots();
+            List<Result<Object>> polled = h.pollingListener.recorder.snapshots();
+            int from = all.indexOf(polled.get(0));
+            assertThat(from).as("the polling listener's first snapshot was published").isNotNegative();
+            assertThat(polled).as("the polling listener saw every change").isEqualTo(all.subList(from, all.size()));
+            assertThat(h.pollingListener.signals.get()).as("signals inside a listener").isZero();
+            assertThat(h.cleanupsFinished.get()).as("cleanups finished of %d started", h.cleanupsStarted.get())
+                    .isEqualTo(h.cleanupsStarted.get());
+            try (java.util.stream.Stream<java.nio.file.Path> written = java.nio.file.Files.list(h.dir)) {
+                for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) written::iterator) {
+                    assertThat(java.nio.file.Files.size(f)).as("shielded file %s", f).isEqualTo(FILE_BYTES);
+                }
+            }
         }
         int totalCalls = harnesses.stream().mapToInt(h -> h.calls.get()).sum();
         System.out.println("StressTest: " + ops + " operations, " + totalCalls + " callbacks ran");
@@ -161,7 +250,35 @@ class StressTest {
     /** One random callback behaviour. */
     private static void behave(Random rnd, CancelEvent cancel, Emitter<Object> emit, AtomicLong ids, Harness h)
             throws Exception {
-        switch (rnd.nextInt(7)) {
+        switch (rnd.nextInt(9)) {
+            case 7: { // work, then a finally block that calls woven code (hand-woven: hooks as the agent puts them)
+                long until = System.nanoTime() + rnd.nextInt(2_000_000);
+                try {
+                    while (System.nanoTime() < until) {
+                        Poll.poll();
+                        Cancellation.checkpoint();
+                    }
+                } catch (Throwable t) {
+                    Poll.caught(t);
+                    h.cleanupsStarted.incrementAndGet();
+                    cleanup();
+                    h.cleanupsFinished.incrementAndGet();
+                    Poll.thrown(t);
+                    throw t;
+                }
+                return;
+            }
+            case 8: { // compute, then write a file in a shielded region
+                java.nio.file.Path file = h.dir.resolve("f" + h.files.incrementAndGet());
+                for (int round = 0; round < 1 + rnd.nextInt(3); round++) {
+                    for (int i = 0; i < 20_000; i++) {
+                        Poll.poll();
+                        Cancellation.checkpoint();
+                    }
+                    Cancellation.shielded(() -> writeWhole(file));
+                }
+                return;
+            }
             case 0: // finish at once
                 emit.emit(value(ids, "quick"));
                 return;
@@ -208,6 +325,39 @@ class StressTest {
                     Thread.onSpinWait();
                 }
                 cancel.throwIfSet();
+        }
+    }
+
+    private static final int FILE_BYTES = 64 * 1024;
+
+    /** Cleanup code that polls at its entry and in its loop, as woven code does. */
+    private static void cleanup() {
+        Poll.poll();
+        for (int i = 0; i < 5_000; i++) {
+            Poll.poll();
+        }
+    }
+
+    private static void writeWhole(java.nio.file.Path file) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer data = java.nio.ByteBuffer.allocate(FILE_BYTES);
+            while (data.hasRemaining()) {
+                ch.write(data);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static java.nio.file.Path createTempDir() {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("usethread-stress");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
