@@ -363,7 +363,7 @@ public final class UseThread<T> implements AutoCloseable {
         try {
             if (awaitTurn(run)) {
                 called = true;
-                value = body.run(run.scope, emitter(run));
+                value = body.run(run.scope.event(), emitter(run));
             }
         } catch (Throwable t) {
             called = true; // the callback threw, or (never expected) the runtime did before it

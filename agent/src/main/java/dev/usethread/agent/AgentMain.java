@@ -22,12 +22,17 @@ import java.util.jar.JarFile;
  */
 public final class AgentMain {
     /**
-     * System property set to the agent jar's path once the agent runs; lets {@link UsethreadAgent}
-     * see it without loading runtime classes.
+     * System property set to the agent jar's path once the agent runs, for diagnostics only: any code
+     * can set a property, so nothing trusts it ({@link UsethreadAgent#isInstalled()} asks the runtime).
      */
     static final String INSTALLED_PROPERTY = "usethread.agent.installed";
 
     private static PollTransformer transformer;
+
+    /** True once this copy of the agent started weaving (in this class's loader). */
+    static synchronized boolean isRunning() {
+        return transformer != null;
+    }
 
     private AgentMain() {
     }

@@ -24,9 +24,23 @@ public final class UsethreadAgent {
     private UsethreadAgent() {
     }
 
-    /** True if the agent runs in this JVM (from -javaagent or an earlier install). */
+    /**
+     * True if the agent runs in this JVM (from -javaagent or an earlier install). Asks the runtime
+     * copy the agent marks (the boot loader's, or this loader's when the agent runs here), never a
+     * system property that any code could set.
+     */
     public static boolean isInstalled() {
-        return System.getProperty(AgentMain.INSTALLED_PROPERTY) != null;
+        if (AgentMain.isRunning()) {
+            return true; // the agent runs in this class loader (the runtime copy is here)
+        }
+        try {
+            Class<?> status = Class.forName("dev.usethread.internal.AgentStatus", true, null);
+            return (Boolean) status.getMethod("isInstalled").invoke(null);
+        } catch (ClassNotFoundException e) {
+            return false; // the agent jar is not on the boot class path: not installed
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read the usethread agent's status", e);
+        }
     }
 
     /** Installs with default options. Does nothing if already installed. */

@@ -247,6 +247,36 @@ public final class CancelScope implements CancelEvent {
         return signalMessage;
     }
 
+    /**
+     * What a job's callback receives: this scope's {@link CancelEvent} and nothing else, so code that
+     * is handed it cannot enter, exit or cancel the scope.
+     */
+    public CancelEvent event() {
+        return event;
+    }
+
+    private final CancelEvent event = new CancelEvent() {
+        @Override
+        public boolean isSet() {
+            return CancelScope.this.isSet();
+        }
+
+        @Override
+        public void throwIfSet() {
+            CancelScope.this.throwIfSet();
+        }
+
+        @Override
+        public void onCancel(Runnable action) {
+            CancelScope.this.onCancel(action);
+        }
+
+        @Override
+        public String toString() {
+            return "CancelEvent[" + signalMessage + ", set=" + isSet() + "]";
+        }
+    };
+
     /** A signal whose stack trace starts where the thread was stopped, not in usethread's internals. */
     CancelledSignal newSignal() {
         CancelledSignal signal = new CancelledSignal(signalMessage);
