@@ -5,7 +5,11 @@ package dev.usethread;
  * Handed to callbacks; safe to use from any thread.
  */
 public interface CancelEvent {
-    /** True once cancellation of this run was requested. */
+    /**
+     * True once cancellation of this run was requested.
+     *
+     * @return whether cancellation of this run was requested
+     */
     boolean isSet();
 
     /**
@@ -20,6 +24,7 @@ public interface CancelEvent {
      * in. The action runs on the thread that requested the cancellation; an exception it throws is
      * logged and does not stop other actions.
      *
+     * @param action what to run when the run is cancelled
      * @throws NullPointerException if {@code action} is null
      */
     void onCancel(Runnable action);

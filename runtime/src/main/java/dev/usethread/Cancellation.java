@@ -22,7 +22,11 @@ public final class Cancellation {
         Poll.checkpoint();
     }
 
-    /** True if the current thread's run was cancelled (whether or not a poll has thrown yet). */
+    /**
+     * True if the current thread's run was cancelled (whether or not a poll has thrown yet).
+     *
+     * @return whether the current thread's run was cancelled
+     */
     public static boolean isCancelled() {
         return CancelScope.currentThreadCancelled();
     }
@@ -32,6 +36,10 @@ public final class Cancellation {
      * and no interrupt from a cancellation arrives; a cancellation requested meanwhile is delivered
      * at the first poll after the region (and its interrupt when the region ends). Use it for short
      * critical sections that must not be torn, such as committing a transaction.
+     *
+     * @param <T> the type of the body's result
+     * @param body the code to run shielded
+     * @return what {@code body} returned
      */
     public static <T> T shielded(Supplier<T> body) {
         Objects.requireNonNull(body, "body");
@@ -40,7 +48,11 @@ public final class Cancellation {
         }
     }
 
-    /** Runs {@code body} shielded from cancellation; see {@link #shielded(Supplier)}. */
+    /**
+     * Runs {@code body} shielded from cancellation; see {@link #shielded(Supplier)}.
+     *
+     * @param body the code to run shielded
+     */
     public static void shielded(Runnable body) {
         Objects.requireNonNull(body, "body");
         try (CancelScope.Shield ignored = CancelScope.shield()) {
@@ -52,6 +64,8 @@ public final class Cancellation {
      * True when the usethread agent is installed: polls are woven into the configured classes and
      * intrusive jobs are stopped even in code that never checks for cancellation. Without it, only
      * {@link #checkpoint()}, {@link CancelEvent}, emitting partial values and interrupts stop a job.
+     *
+     * @return whether the usethread agent is installed in this JVM
      */
     public static boolean isIntrusive() {
         return AgentStatus.isInstalled();
@@ -70,6 +84,13 @@ public final class Cancellation {
      * after the deadline, its value is returned. The thread's interrupt status caused by the
      * deadline is cleared before this method returns or throws.
      *
+     * @param <T> the type of the body's result
+     * @param <X> the checked exception type the body may throw
+     * @param timeout how long the body may run
+     * @param body the code to run on the current thread
+     * @return what {@code body} returned
+     * @throws DeadlineExceededException if the deadline passed and the body then ended by throwing
+     * @throws X what {@code body} threw, when the deadline had not passed
      * @throws IllegalArgumentException if {@code timeout} is zero or negative
      * @throws NullPointerException if {@code timeout} or {@code body} is null
      */
@@ -78,9 +99,20 @@ public final class Cancellation {
         return Deadlines.run(timeout, body);
     }
 
-    /** A body for {@link #withTimeout}; its checked exception type is inferred from the lambda. */
+    /**
+     * A body for {@link #withTimeout}; its checked exception type is inferred from the lambda.
+     *
+     * @param <T> the type of the body's result
+     * @param <X> the checked exception type the body may throw
+     */
     @FunctionalInterface
     public interface Body<T, X extends Exception> {
+        /**
+         * Runs the body.
+         *
+         * @return the body's result
+         * @throws X whatever the body throws
+         */
         T run() throws X;
     }
 }

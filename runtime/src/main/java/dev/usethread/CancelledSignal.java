@@ -10,6 +10,11 @@ package dev.usethread;
 public class CancelledSignal extends Error {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates a signal with the given detail message.
+     *
+     * @param message the detail message
+     */
     public CancelledSignal(String message) {
         super(message);
     }

@@ -12,7 +12,9 @@ import java.util.concurrent.TimeoutException;
 public final class DeadlineExceededException extends TimeoutException {
     private static final long serialVersionUID = 1L;
 
+    /** The timeout given to {@code withTimeout}. */
     private final Duration deadline;
+    /** The first frame of the body's code where it was stopped, or null if the cause shows none. */
     private final StackTraceElement stoppedAt;
 
     DeadlineExceededException(Duration deadline, StackTraceElement stoppedAt, Throwable cause) {
@@ -23,12 +25,20 @@ public final class DeadlineExceededException extends TimeoutException {
         initCause(cause);
     }
 
-    /** The timeout given to {@code withTimeout}. */
+    /**
+     * The timeout given to {@code withTimeout}.
+     *
+     * @return the timeout given to {@code withTimeout}
+     */
     public Duration deadline() {
         return deadline;
     }
 
-    /** The first frame of the body's code where it was stopped, or null if the cause shows none. */
+    /**
+     * The first frame of the body's code where it was stopped, or null if the cause shows none.
+     *
+     * @return the frame where the body was stopped, or null
+     */
     public StackTraceElement stoppedAt() {
         return stoppedAt;
     }

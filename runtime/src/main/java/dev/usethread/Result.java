@@ -5,6 +5,8 @@ import java.util.Objects;
 /**
  * An immutable snapshot of a {@link UseThread}: its state, value and error, which always belong
  * together. {@link #cancel()} and {@link #retry()} act on the job the snapshot came from.
+ *
+ * @param <T> the type of the job's value
  */
 public final class Result<T> {
     private final UseThread<T> owner;
@@ -21,6 +23,11 @@ public final class Result<T> {
         this.error = error;
     }
 
+    /**
+     * The state of the run this snapshot belongs to.
+     *
+     * @return the run's state when the snapshot was taken
+     */
     public ResultState state() {
         return state;
     }
@@ -28,17 +35,27 @@ public final class Result<T> {
     /**
      * The latest value a run produced (returned, or emitted as a partial value); kept while a new
      * run starts, and while a later run fails. Null if no run has produced one.
+     *
+     * @return the latest value, or null
      */
     public T value() {
         return value;
     }
 
-    /** What the last failed run threw; cleared when a run finishes. Null if none. */
+    /**
+     * What the last failed run threw; cleared when a run finishes. Null if none.
+     *
+     * @return what the last failed run threw, or null
+     */
     public Throwable error() {
         return error;
     }
 
-    /** The number of the run this snapshot belongs to, counting from 1 (0 before the first). */
+    /**
+     * The number of the run this snapshot belongs to, counting from 1 (0 before the first).
+     *
+     * @return the run's number, or 0 before the first run
+     */
     public long run() {
         return run;
     }
@@ -52,7 +69,11 @@ public final class Result<T> {
         owner.cancelRun(run);
     }
 
-    /** Restarts the job ({@link UseThread#retry()}). */
+    /**
+     * Restarts the job ({@link UseThread#retry()}).
+     *
+     * @return the new run's STARTING snapshot
+     */
     public Result<T> retry() {
         return owner.retry();
     }

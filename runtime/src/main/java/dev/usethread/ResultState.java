@@ -17,12 +17,20 @@ public enum ResultState {
     /** The run was cancelled and its callback has stopped. */
     CANCELLED;
 
-    /** True for FINISHED, ERROR and CANCELLED: no callback of this run is running any more. */
+    /**
+     * True for FINISHED, ERROR and CANCELLED: no callback of this run is running any more.
+     *
+     * @return whether this state ends a run
+     */
     public boolean isTerminal() {
         return this == FINISHED || this == ERROR || this == CANCELLED;
     }
 
-    /** True for STARTING, WAITING and RUNNING. */
+    /**
+     * True for STARTING, WAITING and RUNNING.
+     *
+     * @return whether a run in this state was requested and has not ended
+     */
     public boolean isActive() {
         return this == STARTING || this == WAITING || this == RUNNING;
     }

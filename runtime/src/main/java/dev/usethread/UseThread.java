@@ -33,6 +33,8 @@ import java.util.function.Consumer;
  * the callback has stopped; a value returned after cancellation was requested is discarded.
  *
  * <p>All methods are thread-safe.
+ *
+ * @param <T> the type of the callback's value
  */
 public final class UseThread<T> implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.usethread");
@@ -90,39 +92,75 @@ public final class UseThread<T> implements AutoCloseable {
 
     // ---- factories ----
 
-    /** Starts a job whose callback receives its {@link CancelEvent}. Default {@link Options}. */
+    /**
+     * Starts a job whose callback receives its {@link CancelEvent}. Default {@link Options}.
+     *
+     * @param <T> the type of the callback's value
+     * @param job the callback
+     * @return the new job, its first run started
+     */
     public static <T> UseThread<T> useThread(Job<T> job) {
         return options().useThread(job);
     }
 
-    /** Starts a job whose callback takes nothing. Default {@link Options}. */
+    /**
+     * Starts a job whose callback takes nothing. Default {@link Options}.
+     *
+     * @param <T> the type of the callback's value
+     * @param task the callback
+     * @return the new job, its first run started
+     */
     public static <T> UseThread<T> useThread(Task<T> task) {
         return options().useThread(task);
     }
 
-    /** Starts a job that emits partial values. Default {@link Options}. */
+    /**
+     * Starts a job that emits partial values. Default {@link Options}.
+     *
+     * @param <T> the type of the emitted values
+     * @param job the callback
+     * @return the new job, its first run started
+     */
     public static <T> UseThread<T> useThread(StreamingJob<T> job) {
         return options().useThread(job);
     }
 
-    /** Options for a new job: name, intrusive cancellation, thread factory, listener executor. */
+    /**
+     * Options for a new job: name, intrusive cancellation, thread factory, listener executor.
+     *
+     * @return new options with the defaults
+     */
     public static Options options() {
         return new Options();
     }
 
     // ---- queries ----
 
-    /** The current snapshot. */
+    /**
+     * The current snapshot.
+     *
+     * @return the current snapshot
+     */
     public Result<T> result() {
         synchronized (lock) {
             return snapshot;
         }
     }
 
+    /**
+     * The job's name: the one given to {@link Options#name}, else {@code job-<n>}.
+     *
+     * @return the job's name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * True once {@link #close()} was called.
+     *
+     * @return whether the job is closed
+     */
     public boolean isClosed() {
         synchronized (lock) {
             return closed;
@@ -136,6 +174,8 @@ public final class UseThread<T> implements AutoCloseable {
      * {@code equals}, arrays compared deeply). Returns the snapshot: already STARTING if the job
      * restarted, so the previous dependencies' result is never shown as current.
      *
+     * @param dependencies the new dependencies
+     * @return the current snapshot, STARTING if the job restarted
      * @throws IllegalStateException after {@link #close()}
      */
     public Result<T> setDependencies(Object... dependencies) {
@@ -143,7 +183,11 @@ public final class UseThread<T> implements AutoCloseable {
         return restart(dependencies.clone(), true);
     }
 
-    /** Cancels the current run (if any) and starts a new one; returns the STARTING snapshot. */
+    /**
+     * Cancels the current run (if any) and starts a new one; returns the STARTING snapshot.
+     *
+     * @return the new run's STARTING snapshot
+     */
     public Result<T> retry() {
         return restart(null, false);
     }
@@ -151,6 +195,8 @@ public final class UseThread<T> implements AutoCloseable {
     /**
      * Requests cancellation of the current run. The state becomes CANCELLED once its callback has
      * stopped. Does nothing if no run is active, or after {@link #close()}.
+     *
+     * @return the current snapshot
      */
     public Result<T> cancel() {
         return cancelRun(-1);
@@ -172,6 +218,9 @@ public final class UseThread<T> implements AutoCloseable {
     /**
      * Waits until the snapshot is FINISHED, ERROR or CANCELLED and returns it.
      *
+     * @param timeout how long to wait at most
+     * @return the FINISHED, ERROR or CANCELLED snapshot
+     * @throws InterruptedException if the calling thread is interrupted while it waits
      * @throws TimeoutException if that did not happen within {@code timeout}; if the run was
      *     cancelled and its thread is still alive, the message says where that thread is stuck and
      *     what would stop it
@@ -207,12 +256,21 @@ public final class UseThread<T> implements AutoCloseable {
      * Delivers every snapshot from now on, in order, to {@code listener} on the job's listener
      * executor (by default the thread that made the change). The current snapshot is delivered
      * first. A listener that throws is logged and keeps receiving later snapshots.
+     *
+     * @param listener receives the snapshots
+     * @return the subscription; closing it stops the deliveries
      */
     public Subscription subscribe(Consumer<? super Result<T>> listener) {
         return subscribe(listener, listenerExecutor);
     }
 
-    /** Like {@link #subscribe(Consumer)}, delivering on {@code executor} (a UI thread, say). */
+    /**
+     * Like {@link #subscribe(Consumer)}, delivering on {@code executor} (a UI thread, say).
+     *
+     * @param listener receives the snapshots
+     * @param executor runs the listener
+     * @return the subscription; closing it stops the deliveries
+     */
     public Subscription subscribe(Consumer<? super Result<T>> listener, Executor executor) {
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(executor, "executor");
@@ -582,7 +640,12 @@ public final class UseThread<T> implements AutoCloseable {
         private Options() {
         }
 
-        /** The job's name, used in thread names, messages and logs. */
+        /**
+         * The job's name, used in thread names, messages and logs.
+         *
+         * @param name the job's name; not blank
+         * @return these options
+         */
         public Options name(String name) {
             Objects.requireNonNull(name, "name");
             if (name.isBlank()) {
@@ -596,6 +659,9 @@ public final class UseThread<T> implements AutoCloseable {
          * Whether cancellation is intrusive (default true): woven polls throw
          * {@link CancelledSignal} and the thread is interrupted. When false, the callback is only
          * told through its {@link CancelEvent}, {@link Cancellation#checkpoint()} and emitting.
+         *
+         * @param intrusive whether cancellation is intrusive
+         * @return these options
          */
         public Options intrusive(boolean intrusive) {
             this.intrusive = intrusive;
@@ -605,41 +671,80 @@ public final class UseThread<T> implements AutoCloseable {
         /**
          * The factory for run threads, for example {@code Thread.ofVirtual().factory()}. Default:
          * daemon platform threads named {@code usethread-<name>-<n>}.
+         *
+         * @param threadFactory makes the run threads
+         * @return these options
          */
         public Options threadFactory(ThreadFactory threadFactory) {
             this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
             return this;
         }
 
-        /** Where listeners run unless {@code subscribe} names an executor. Default: the calling thread. */
+        /**
+         * Where listeners run unless {@code subscribe} names an executor. Default: the calling thread.
+         *
+         * @param listenerExecutor runs the listeners
+         * @return these options
+         */
         public Options listenerExecutor(Executor listenerExecutor) {
             this.listenerExecutor = Objects.requireNonNull(listenerExecutor, "listenerExecutor");
             return this;
         }
 
-        /** The first dependencies; {@link UseThread#setDependencies} compares with these. */
+        /**
+         * The first dependencies; {@link UseThread#setDependencies} compares with these.
+         *
+         * @param dependencies the first dependencies
+         * @return these options
+         */
         public Options dependencies(Object... dependencies) {
             this.dependencies = Objects.requireNonNull(dependencies, "dependencies").clone();
             return this;
         }
 
-        /** How long {@link UseThread#close()} waits for the job's threads (default 30 s). */
+        /**
+         * How long {@link UseThread#close()} waits for the job's threads (default 30 s).
+         *
+         * @param closeTimeout how long close() waits; not negative
+         * @return these options
+         */
         public Options closeTimeout(Duration closeTimeout) {
             nanos(closeTimeout, "closeTimeout");
             this.closeTimeout = closeTimeout;
             return this;
         }
 
+        /**
+         * Starts a job with these options whose callback receives its {@link CancelEvent}.
+         *
+         * @param <T> the type of the callback's value
+         * @param job the callback
+         * @return the new job, its first run started
+         */
         public <T> UseThread<T> useThread(Job<T> job) {
             Objects.requireNonNull(job, "job");
             return begin(new UseThread<T>(this, (cancel, emitter) -> job.run(cancel), false));
         }
 
+        /**
+         * Starts a job with these options whose callback takes nothing.
+         *
+         * @param <T> the type of the callback's value
+         * @param task the callback
+         * @return the new job, its first run started
+         */
         public <T> UseThread<T> useThread(Task<T> task) {
             Objects.requireNonNull(task, "task");
             return begin(new UseThread<T>(this, (cancel, emitter) -> task.call(), false));
         }
 
+        /**
+         * Starts a job with these options that emits partial values.
+         *
+         * @param <T> the type of the emitted values
+         * @param job the callback
+         * @return the new job, its first run started
+         */
         public <T> UseThread<T> useThread(StreamingJob<T> job) {
             Objects.requireNonNull(job, "job");
             return begin(new UseThread<T>(this, (cancel, emitter) -> {

@@ -9,6 +9,11 @@ public final class AgentInfo {
     private AgentInfo() {
     }
 
+    /**
+     * Prints this jar's version, what it does, how to start it and its options on standard output.
+     *
+     * @param args ignored
+     */
     public static void main(String[] args) {
         PrintStream out = System.out;
         String jar = jarPath();

@@ -23,10 +23,26 @@ public final class AgentLauncher {
     private AgentLauncher() {
     }
 
+    /**
+     * Called by the JVM for {@code -javaagent}: starts the agent before the application's main.
+     *
+     * @param args the agent's options (the text after {@code =}), or null
+     * @param inst the JVM's instrumentation
+     * @throws Exception if the agent jar cannot be found or read, or the agent fails to start
+     */
     public static void premain(String args, Instrumentation inst) throws Exception {
         start(args, inst, false);
     }
 
+    /**
+     * Called by the JVM when this jar is attached to a running JVM (as {@link UsethreadAgent#install}
+     * does): starts the agent late; bad options are refused before the JVM is changed.
+     *
+     * @param args the agent's options, or null
+     * @param inst the JVM's instrumentation
+     * @throws Exception if the options are bad, the runtime copy cannot be shared, or the agent fails
+     *     to start; the attach then fails
+     */
     public static void agentmain(String args, Instrumentation inst) throws Exception {
         start(args, inst, true);
     }

@@ -37,7 +37,14 @@ public final class AgentMain {
     private AgentMain() {
     }
 
-    /** Called reflectively by {@link AgentLauncher}; {@code late} is true for agentmain (attach). */
+    /**
+     * Called reflectively by {@link AgentLauncher}; {@code late} is true for agentmain (attach).
+     *
+     * @param args the agent's options, or null
+     * @param inst the JVM's instrumentation
+     * @param late true for a late attach, false at start-up
+     * @param jarPath the agent jar's path, shown in diagnostics; may be null
+     */
     public static synchronized void start(String args, Instrumentation inst, boolean late, String jarPath) {
         AgentConfig config;
         try {

@@ -28,6 +28,8 @@ public final class UsethreadAgent {
      * True if the agent runs in this JVM (from -javaagent or an earlier install). Asks the runtime
      * copy the agent marks (the boot loader's, or this loader's when the agent runs here), never a
      * system property that any code could set.
+     *
+     * @return whether the agent runs in this JVM
      */
     public static boolean isInstalled() {
         if (AgentMain.isRunning()) {
@@ -52,6 +54,8 @@ public final class UsethreadAgent {
      * Installs with the given options (the -javaagent argument syntax). Does nothing if already
      * installed.
      *
+     * @param options the options, as after {@code -javaagent:usethread-agent.jar=}; null or empty
+     *     for the defaults
      * @throws IllegalArgumentException if an option is bad (the message names it and lists the valid ones)
      * @throws IllegalStateException if the JVM does not allow attaching an agent
      */

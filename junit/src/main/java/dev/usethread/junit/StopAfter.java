@@ -26,6 +26,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Target({ElementType.TYPE, ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @ExtendWith(StopAfterExtension.class)
 public @interface StopAfter {
-    /** The time limit, for example {@code "2s"}. */
+    /**
+     * The time limit, for example {@code "2s"}.
+     *
+     * @return the time limit
+     */
     String value();
 }

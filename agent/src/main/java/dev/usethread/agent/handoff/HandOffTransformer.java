@@ -19,7 +19,13 @@ public final class HandOffTransformer implements ClassFileTransformer {
     private HandOffTransformer() {
     }
 
-    /** Adds the transformer; returns how many already-loaded classes were retransformed. */
+    /**
+     * Adds the transformer and retransforms the hand-off classes already loaded.
+     *
+     * @param inst the JVM's instrumentation
+     * @return how many already-loaded classes it retransformed or tried to (a failure is reported on
+     *     standard error)
+     */
     public static int install(Instrumentation inst) {
         HandOffTransformer t = new HandOffTransformer();
         HandOffWeaver.isTarget(""); // loaded before the transformer runs: it would see itself loading

@@ -52,11 +52,23 @@ public final class HandOffWeaver {
     private HandOffWeaver() {
     }
 
+    /**
+     * True for the JDK classes whose methods this weaver hooks.
+     *
+     * @param internalName a class's internal name, such as {@code java/util/concurrent/ForkJoinTask}
+     * @return whether the class is a hand-off target
+     */
     public static boolean isTarget(String internalName) {
         return TARGETS.containsKey(internalName);
     }
 
-    /** The woven class, or throws {@link IllegalStateException} saying why the class does not look as expected. */
+    /**
+     * The woven class, or throws {@link IllegalStateException} saying why the class does not look as expected.
+     *
+     * @param internalName the class's internal name; must be a target
+     * @param classFile the class file as loaded
+     * @return the woven class file
+     */
     public static byte[] weave(String internalName, byte[] classFile) {
         Map<String, Hook> methods = TARGETS.get(internalName);
         if (methods == null) {
