@@ -23,6 +23,10 @@ import org.opentest4j.AssertionFailedError;
 public final class StopAfterExtension implements InvocationInterceptor {
     private static final Pattern SIMPLE = Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)\\s*");
 
+    /** Created by JUnit for {@link StopAfter} (through {@code @ExtendWith}); not called directly. */
+    public StopAfterExtension() {
+    }
+
     @Override
     public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> method,
             ExtensionContext context) throws Throwable {
