@@ -80,6 +80,11 @@ public final class DropIn {
         }
         FollowTheWork.awaitStopped(burners);
         Harness.report("NEXT_TASK", FollowTheWork.nextTask(pool));
+        CompletableFuture<Long> timed = CompletableFuture.supplyAsync(() -> FollowTheWork.burn(3), pool)
+                .orTimeout(300, TimeUnit.MILLISECONDS);
+        Harness.report("OR_TIMEOUT", FollowTheWork.outcome(timed));
+        FollowTheWork.awaitStopped(FollowTheWork.burning());
+        Harness.report("NEXT_AFTER_OR_TIMEOUT", FollowTheWork.nextTask(pool));
         pool.shutdown();
     }
 }
