@@ -24,13 +24,6 @@ final class TaskTokens {
         map.put(new WeakKey(task, collected), token);
     }
 
-    /** The token of {@code task}, storing {@code token} first if it had none. */
-    Object putIfAbsent(Object task, Object token) {
-        expunge();
-        Object old = map.putIfAbsent(new WeakKey(task, collected), token);
-        return old == null ? token : old;
-    }
-
     Object get(Object task) {
         return map.get(new Probe(task));
     }
