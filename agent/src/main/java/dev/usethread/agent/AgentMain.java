@@ -77,7 +77,7 @@ public final class AgentMain {
             System.exit(2);
             return;
         }
-        preloadRuntime(inst, config.propagate());
+        preloadRuntime(inst, config.propagate(), config.intrusiveExecutors());
         letModulesReadRuntime(inst);
         JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
@@ -86,6 +86,9 @@ public final class AgentMain {
         int retransformed = retransformLoaded(inst, late, config);
         if (config.propagate()) {
             retransformed += HandOffTransformer.install(inst);
+        }
+        if (config.intrusiveExecutors()) {
+            retransformed += HandOffTransformer.installExecutors(inst);
         }
         // The jar's path, not its version: reading the manifest again would cost start-up time.
         System.setProperty(INSTALLED_PROPERTY, jarPath == null ? "unknown" : jarPath);
@@ -139,7 +142,7 @@ public final class AgentMain {
      * JDK package such as java.util opted in, loading Poll would run the transformer, whose woven
      * java.util calls need Poll: a ClassCircularityError.
      */
-    private static void preloadRuntime(Instrumentation inst, boolean propagate) {
+    private static void preloadRuntime(Instrumentation inst, boolean propagate, boolean executors) {
         ClassFileTransformer forceInline = new PollForceInline();
         inst.addTransformer(forceInline);
         try {
@@ -147,7 +150,8 @@ public final class AgentMain {
                     "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal",
                     // The hand-off hooks run inside ForkJoinPool and ThreadPoolExecutor: no class
                     // loading of ours should start there.
-                    propagate ? "dev.usethread.internal.Inheritance" : "dev.usethread.internal.Poll"}) {
+                    propagate ? "dev.usethread.internal.Inheritance" : "dev.usethread.internal.Poll",
+                    executors ? "dev.usethread.internal.TaskScopes" : "dev.usethread.internal.Poll"}) {
                 try {
                     Class.forName(name, true, AgentMain.class.getClassLoader());
                 } catch (ClassNotFoundException e) {

@@ -1,6 +1,7 @@
 package dev.usethread.bench;
 
 import dev.usethread.internal.CancelScope;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * compare. {@code inScope=false} is the idle cost every task in the JVM pays (a thread-local peek
  * at submission, an empty-table check at run); {@code inScope=true} submits from inside a
  * cancellation scope, as a job does (capture, side table, child scope on the pool thread).
+ * {@link #threadPoolSubmit} and {@link #supplyAsync} also measure the agent's
+ * {@code executors=intrusive} against {@code executors=interrupt}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -72,6 +75,32 @@ public class HandOff {
         }
         done.await();
         return done.getCount();
+    }
+
+    /**
+     * {@link #TASKS} tiny tasks through {@code submit}: each a FutureTask, whose run the agent's
+     * {@code executors=intrusive} wraps in a scope (compare a run with that option and one without).
+     */
+    @Benchmark
+    public long threadPoolSubmit() throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(TASKS);
+        for (int i = 0; i < TASKS; i++) {
+            threadPool.submit(done::countDown);
+        }
+        done.await();
+        return done.getCount();
+    }
+
+    /** {@link #TASKS} tiny CompletableFuture.supplyAsync stages on the fixed pool, all joined. */
+    @Benchmark
+    public long supplyAsync() {
+        CompletableFuture<?>[] stages = new CompletableFuture<?>[TASKS];
+        for (int i = 0; i < TASKS; i++) {
+            int n = i;
+            stages[i] = CompletableFuture.supplyAsync(() -> n, threadPool);
+        }
+        CompletableFuture.allOf(stages).join();
+        return stages.length;
     }
 
     /** Splits down to single elements: about 2 × TASKS fork() and exec() per call. */

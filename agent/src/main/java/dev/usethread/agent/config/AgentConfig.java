@@ -36,13 +36,15 @@ public final class AgentConfig {
             "  dump=<directory>    write every woven class file under this directory",
             "  propagate=true|false tasks a job hands to executors, ForkJoin and CompletableFuture run under the",
             "                      job's cancellation (default true)",
+            "  executors=interrupt|intrusive with intrusive, FutureTask.cancel(true) and completing a CompletableFuture",
+            "                      before its async task stop that task at its next poll (default interrupt)",
             "  config=<file>       read options from this properties file",
             "Patterns are comma-separated class-name globs: '*' matches within one name part, '**' across dots;",
             "a name without wildcards means that package and its subpackages (com.acme = com.acme.**).");
 
     /** Option names in the order they are documented. */
     public static final List<String> OPTIONS =
-            List.of("include", "exclude", "jdk", "verbose", "dump", "config", "propagate");
+            List.of("include", "exclude", "jdk", "verbose", "dump", "config", "propagate", "executors");
 
     /** A config file holds a few lines; anything bigger is a mistake, and must not cost the JVM its heap. */
     static final int MAX_FILE_BYTES = 64 * 1024;
@@ -53,6 +55,7 @@ public final class AgentConfig {
     private final boolean verbose;
     private final Path dump;
     private final boolean propagate;
+    private final boolean intrusiveExecutors;
     private final Map<String, String> effective;
     /** Options whose value came from the config file, and that file: such values are never quoted back. */
     private final Set<String> fromFile;
@@ -78,6 +81,12 @@ public final class AgentConfig {
         }
         this.dump = d == null ? null : Paths.get(d);
         this.propagate = !values.containsKey("propagate") || bool(values, "propagate");
+        String executors = values.getOrDefault("executors", "interrupt");
+        if (!executors.equals("interrupt") && !executors.equals("intrusive")) {
+            throw new ConfigException("usethread agent: option 'executors' takes interrupt or intrusive, not "
+                    + (fromFile.contains("executors") ? "what config file " + Quote.of(file) + " says" : Quote.of(executors)));
+        }
+        this.intrusiveExecutors = executors.equals("intrusive");
     }
 
     /** Reads the options; throws {@link ConfigException} naming a bad option. */
@@ -267,6 +276,11 @@ public final class AgentConfig {
     /** Whether work handed to other threads follows the job's cancellation (on unless turned off). */
     public boolean propagate() {
         return propagate;
+    }
+
+    /** executors=intrusive: every FutureTask and CompletableFuture async task is stopped by its future's cancellation. */
+    public boolean intrusiveExecutors() {
+        return intrusiveExecutors;
     }
 
     /** The options in effect, for the verbose start-up line. */

@@ -15,8 +15,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class HandOffTransformer implements ClassFileTransformer {
     private final Set<String> woven = ConcurrentHashMap.newKeySet();
+    /** executors=intrusive: FutureTask and CompletableFuture instead of the hand-off targets. */
+    private final boolean executors;
 
-    private HandOffTransformer() {
+    private HandOffTransformer(boolean executors) {
+        this.executors = executors;
+    }
+
+    private boolean isTarget(String internalName) {
+        return executors ? HandOffWeaver.isExecutorTarget(internalName) : HandOffWeaver.isTarget(internalName);
     }
 
     /**
@@ -27,12 +34,21 @@ public final class HandOffTransformer implements ClassFileTransformer {
      *     standard error)
      */
     public static int install(Instrumentation inst) {
-        HandOffTransformer t = new HandOffTransformer();
-        HandOffWeaver.isTarget(""); // loaded before the transformer runs: it would see itself loading
+        return install(inst, false);
+    }
+
+    /** Adds the transformer of the executors=intrusive option; returns how many loaded classes were retransformed. */
+    public static int installExecutors(Instrumentation inst) {
+        return install(inst, true);
+    }
+
+    private static int install(Instrumentation inst, boolean executors) {
+        HandOffTransformer t = new HandOffTransformer(executors);
+        t.isTarget(""); // loaded before the transformer runs: it would see itself loading
         inst.addTransformer(t, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (c.getClassLoader() == null && HandOffWeaver.isTarget(c.getName().replace('.', '/'))
+            if (c.getClassLoader() == null && t.isTarget(c.getName().replace('.', '/'))
                     && !t.woven.contains(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
@@ -50,11 +66,12 @@ public final class HandOffTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
             ProtectionDomain protectionDomain, byte[] classfileBuffer) {
-        if (loader != null || className == null || !HandOffWeaver.isTarget(className)) {
+        if (loader != null || className == null || !isTarget(className)) {
             return null;
         }
         try {
-            byte[] bytes = HandOffWeaver.weave(className, classfileBuffer);
+            byte[] bytes = executors ? HandOffWeaver.weaveExecutor(className, classfileBuffer)
+                    : HandOffWeaver.weave(className, classfileBuffer);
             woven.add(className);
             return bytes;
         } catch (Throwable e) {

@@ -31,8 +31,33 @@ public final class HandOffWeaver {
         /** {@code task.run()} in a worker loop becomes {@code Inheritance.run(task)}. */
         RUN_CALL,
         /** {@code beforeRun(this)} before {@code exec()}, {@code afterRun(this)} after it and in its handler. */
-        AROUND_EXEC
+        AROUND_EXEC,
+        /** executors=intrusive: {@code c.call()} becomes {@code TaskScopes.call(c, this)}. */
+        CALL_IN_SCOPE,
+        /** executors=intrusive: {@code runner.interrupt()} becomes {@code TaskScopes.cancel(runner, this)}. */
+        CANCEL_SCOPE,
+        /** executors=intrusive: {@code f.get()} becomes {@code TaskScopes.supply(f, d)}, d the dependent future in local 1. */
+        SUPPLY_IN_SCOPE,
+        /** executors=intrusive: {@code f.run()} becomes {@code TaskScopes.run(f, d)}. */
+        RUN_IN_SCOPE,
+        /** executors=intrusive: at entry, {@code TaskScopes.completed(this)}. */
+        COMPLETED_AT_ENTRY
     }
+
+    static final String TASK_SCOPES = "dev/usethread/internal/TaskScopes";
+
+    /**
+     * The agent's {@code executors=intrusive}: FutureTask and CompletableFuture's async tasks run
+     * their bodies in a scope that cancel(true), or completing the future first, cancels.
+     */
+    static final Map<String, Map<String, Hook>> EXECUTOR_TARGETS = Map.of(
+            "java/util/concurrent/FutureTask", Map.of(
+                    "run()V", Hook.CALL_IN_SCOPE,
+                    "runAndReset()Z", Hook.CALL_IN_SCOPE,
+                    "cancel(Z)Z", Hook.CANCEL_SCOPE),
+            "java/util/concurrent/CompletableFuture$AsyncSupply", Map.of("run()V", Hook.SUPPLY_IN_SCOPE),
+            "java/util/concurrent/CompletableFuture$AsyncRun", Map.of("run()V", Hook.RUN_IN_SCOPE),
+            "java/util/concurrent/CompletableFuture", Map.of("postComplete()V", Hook.COMPLETED_AT_ENTRY));
 
     /** The classes (internal names) and their methods ({@code name} or {@code name+descriptor prefix}). */
     static final Map<String, Map<String, Hook>> TARGETS = Map.of(
@@ -63,6 +88,16 @@ public final class HandOffWeaver {
     }
 
     /**
+     * Whether {@code executors=intrusive} weaves this class.
+     *
+     * @param internalName a class's internal name
+     * @return true for the executor classes that option instruments
+     */
+    public static boolean isExecutorTarget(String internalName) {
+        return EXECUTOR_TARGETS.containsKey(internalName);
+    }
+
+    /**
      * The woven class, or throws {@link IllegalStateException} saying why the class does not look as expected.
      *
      * @param internalName the class's internal name; must be a target
@@ -70,7 +105,22 @@ public final class HandOffWeaver {
      * @return the woven class file
      */
     public static byte[] weave(String internalName, byte[] classFile) {
-        Map<String, Hook> methods = TARGETS.get(internalName);
+        return weave(internalName, classFile, TARGETS);
+    }
+
+    /**
+     * Weaves a class of {@link #EXECUTOR_TARGETS} (executors=intrusive).
+     *
+     * @param internalName the class's internal name; must be an executor target
+     * @param classFile the class file as loaded
+     * @return the woven class file
+     */
+    public static byte[] weaveExecutor(String internalName, byte[] classFile) {
+        return weave(internalName, classFile, EXECUTOR_TARGETS);
+    }
+
+    private static byte[] weave(String internalName, byte[] classFile, Map<String, Map<String, Hook>> targets) {
+        Map<String, Hook> methods = targets.get(internalName);
         if (methods == null) {
             throw new IllegalArgumentException("not a hand-off target: " + internalName);
         }
@@ -132,7 +182,24 @@ public final class HandOffWeaver {
                         "(Ljava/lang/Runnable;)Ljava/lang/Runnable;", false);
                 super.visitVarInsn(Opcodes.ASTORE, 1);
                 rewritten++;
+            } else if (hook == Hook.COMPLETED_AT_ENTRY) {
+                super.visitVarInsn(Opcodes.ALOAD, 0);
+                super.visitMethodInsn(Opcodes.INVOKESTATIC, TASK_SCOPES, "completed", OBJECT_V, false);
+                rewritten++;
             }
+        }
+
+        /** Replaces the call {@code owner.name descriptor} by {@code TaskScopes.hook(receiver, local)}; true if it did. */
+        private boolean replaced(int opcode, String owner, String name, String descriptor, Hook kind, int wantOpcode,
+                String wantOwner, String wantName, String wantDescriptor, int local, String hookName, String hookDescriptor) {
+            if (hook != kind || opcode != wantOpcode || !owner.equals(wantOwner) || !name.equals(wantName)
+                    || !descriptor.equals(wantDescriptor)) {
+                return false;
+            }
+            super.visitVarInsn(Opcodes.ALOAD, local);
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, TASK_SCOPES, hookName, hookDescriptor, false);
+            rewritten++;
+            return true;
         }
 
         @Override
@@ -161,6 +228,18 @@ public final class HandOffWeaver {
         @Override
         public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
             beforeInstruction();
+            if (replaced(opcode, owner, name, descriptor, Hook.CALL_IN_SCOPE, Opcodes.INVOKEINTERFACE,
+                    "java/util/concurrent/Callable", "call", "()Ljava/lang/Object;", 0, "call",
+                    "(Ljava/util/concurrent/Callable;Ljava/lang/Object;)Ljava/lang/Object;")
+                    || replaced(opcode, owner, name, descriptor, Hook.CANCEL_SCOPE, Opcodes.INVOKEVIRTUAL,
+                    "java/lang/Thread", "interrupt", "()V", 0, "cancel", "(Ljava/lang/Thread;Ljava/lang/Object;)V")
+                    || replaced(opcode, owner, name, descriptor, Hook.SUPPLY_IN_SCOPE, Opcodes.INVOKEINTERFACE,
+                    "java/util/function/Supplier", "get", "()Ljava/lang/Object;", 1, "supply",
+                    "(Ljava/util/function/Supplier;Ljava/lang/Object;)Ljava/lang/Object;")
+                    || replaced(opcode, owner, name, descriptor, Hook.RUN_IN_SCOPE, Opcodes.INVOKEINTERFACE,
+                    "java/lang/Runnable", "run", "()V", 1, "run", "(Ljava/lang/Runnable;Ljava/lang/Object;)V")) {
+                return;
+            }
             if (hook == Hook.RUN_CALL && opcode == Opcodes.INVOKEINTERFACE && owner.equals("java/lang/Runnable")
                     && name.equals("run") && descriptor.equals("()V")) {
                 super.visitMethodInsn(Opcodes.INVOKESTATIC, HOOKS, "run", "(Ljava/lang/Runnable;)V", false);

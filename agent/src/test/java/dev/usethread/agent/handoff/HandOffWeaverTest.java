@@ -26,6 +26,10 @@ class HandOffWeaverTest {
 
     /** "method: hook" for every call into the runtime's Inheritance in a class file. */
     private static List<String> hookCalls(byte[] classFile) {
+        return hookCalls(classFile, HandOffWeaver.HOOKS);
+    }
+
+    private static List<String> hookCalls(byte[] classFile, String hooks) {
         List<String> calls = new ArrayList<>();
         new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
@@ -34,7 +38,7 @@ class HandOffWeaverTest {
                 return new MethodVisitor(Opcodes.ASM9) {
                     @Override
                     public void visitMethodInsn(int opcode, String owner, String method, String desc, boolean itf) {
-                        if (owner.equals(HandOffWeaver.HOOKS)) {
+                        if (owner.equals(hooks)) {
                             calls.add(name + ": " + method);
                         }
                     }
@@ -63,6 +67,22 @@ class HandOffWeaverTest {
             assertThat(hookCalls(HandOffWeaver.weave("java/util/concurrent/CompletableFuture$ThreadPerTaskExecutor",
                     perTask))).containsExactly("execute: wrap");
         }
+    }
+
+    @Test
+    void executorsIntrusiveHooksLandInFutureTaskAndCompletableFuture() throws IOException {
+        String hooks = HandOffWeaver.TASK_SCOPES;
+        assertThat(hookCalls(HandOffWeaver.weaveExecutor("java/util/concurrent/FutureTask",
+                jdkClass("java/util/concurrent/FutureTask")), hooks))
+                .containsExactlyInAnyOrder("run: call", "runAndReset: call", "cancel: cancel");
+        assertThat(hookCalls(HandOffWeaver.weaveExecutor("java/util/concurrent/CompletableFuture$AsyncSupply",
+                jdkClass("java/util/concurrent/CompletableFuture$AsyncSupply")), hooks)).containsExactly("run: supply");
+        assertThat(hookCalls(HandOffWeaver.weaveExecutor("java/util/concurrent/CompletableFuture$AsyncRun",
+                jdkClass("java/util/concurrent/CompletableFuture$AsyncRun")), hooks)).containsExactly("run: run");
+        assertThat(hookCalls(HandOffWeaver.weaveExecutor("java/util/concurrent/CompletableFuture",
+                jdkClass("java/util/concurrent/CompletableFuture")), hooks)).containsExactly("postComplete: completed");
+        assertThat(HandOffWeaver.isExecutorTarget("java/util/concurrent/FutureTask")).isTrue();
+        assertThat(HandOffWeaver.isTarget("java/util/concurrent/FutureTask")).isFalse();
     }
 
     @Test
