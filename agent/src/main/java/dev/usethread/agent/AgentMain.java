@@ -77,14 +77,16 @@ public final class AgentMain {
             System.exit(2);
             return;
         }
-        preloadRuntime(inst, config.propagate(), config.intrusiveExecutors());
+        // The hand-off hooks live in JDK classes, which link only to the boot loader's runtime copy.
+        boolean propagate = config.propagate() && AgentMain.class.getClassLoader() == null;
+        preloadRuntime(inst, propagate, config.intrusiveExecutors());
         letModulesReadRuntime(inst);
         JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
         inst.addTransformer(transformer, true);
         AgentStatus.markInstalled();
         int retransformed = retransformLoaded(inst, late, config);
-        if (config.propagate()) {
+        if (propagate) {
             retransformed += HandOffTransformer.install(inst);
         }
         if (config.intrusiveExecutors()) {
@@ -107,17 +109,18 @@ public final class AgentMain {
      * loader (see {@code AgentLauncher.runtimeLoader}), and JDK classes link only to the boot loader's.
      */
     private static String jdkWithoutBootRuntime(AgentConfig config) {
-        if (AgentMain.class.getClassLoader() == null || !config.hasJdkPatterns()) {
+        if (AgentMain.class.getClassLoader() == null || (!config.hasJdkPatterns() && !config.intrusiveExecutors())) {
             return null;
         }
+        String option = config.hasJdkPatterns() ? "jdk=" : "executors=intrusive";
         Module runtime = AgentStatus.class.getModule();
         String fix = runtime.isNamed()
                 ? "the usethread runtime is module " + runtime.getName() + " on the module path. Put"
-                        + " usethread-runtime on the class path instead, or drop jdk="
+                        + " usethread-runtime on the class path instead, or drop " + option
                 : "usethread runtime classes were loaded before the agent was installed. Install it before"
-                        + " any usethread class is loaded (or start the JVM with -javaagent), or drop jdk=";
-        return "[usethread-agent] jdk= needs the usethread runtime on the boot class path (JDK classes link only"
-                + " to it), but " + fix + ".";
+                        + " any usethread class is loaded (or start the JVM with -javaagent), or drop " + option;
+        return "[usethread-agent] " + option + " needs the usethread runtime on the boot class path (JDK classes"
+                + " link only to it), but " + fix + ".";
     }
 
     /**

@@ -40,7 +40,7 @@ class ScenarioTest {
         s.add(new Object[] {"RhinoScript", null, "interpreted", "org\\.mozilla\\.javascript\\..*", null});
         s.add(new Object[] {"RhinoScript", null, "compiled", "org\\.mozilla\\.javascript\\..*",
             "org/mozilla/javascript/gen/spin_js_1.class"});
-        // Groovy wraps the first signal; GroovyRuntimeException's (woven) constructor throws again.
+        // Groovy catches the signal and rethrows it wrapped; the job still ends CANCELLED.
         s.add(new Object[] {"GroovyScript", null, null, "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*",
             "Spin.class"});
         s.add(new Object[] {"RegexBacktracking", "jdk=java.util.regex", null, "java\\.util\\.regex\\..*", null});

@@ -87,13 +87,18 @@ public final class Harness {
             jobThread.set(Thread.currentThread());
             try {
                 return body.call();
-            } catch (CancelledSignal s) {
-                // No calls here: the cancellation is sticky, so any woven call (even into an opted-in
-                // JDK package) would throw again.
-                if (firstSignal == null) {
-                    firstSignal = s;
+            } catch (Throwable t) {
+                // The signal itself, or a library's exception that wraps it (Groovy, reflection):
+                // the unwinding rule lets a library's handler wrap the signal and rethrow.
+                for (Throwable c = t; c != null; c = c.getCause()) {
+                    if (c instanceof CancelledSignal) {
+                        if (firstSignal == null) {
+                            firstSignal = c;
+                        }
+                        break;
+                    }
                 }
-                throw s;
+                throw t;
             }
         };
     }
