@@ -66,12 +66,17 @@ public final class WebDemo {
 
     public static void main(String[] args) throws Exception {
         int port = 8080;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--port") && i + 1 < args.length) {
-                port = parsePort(args[++i]);
-            } else {
-                throw new IllegalArgumentException("unknown argument '" + args[i] + "' (expected: --port N)");
+        try {
+            for (int i = 0; i < args.length; i++) {
+                if (args[i].equals("--port") && i + 1 < args.length) {
+                    port = parsePort(args[++i]);
+                } else {
+                    throw new IllegalArgumentException("unknown argument '" + args[i] + "' (expected: --port N)");
+                }
             }
+        } catch (IllegalArgumentException e) {
+            System.err.println("usethread web demo: " + e.getMessage());
+            System.exit(2);
         }
         WebDemo demo = new WebDemo();
         HttpServer server = demo.start(port);
