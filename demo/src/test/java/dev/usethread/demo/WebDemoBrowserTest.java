@@ -69,8 +69,10 @@ class WebDemoBrowserTest {
             waitForFound(secondRun, 1);
 
             // Cancel: CANCELLED within a second of cancel() (as measured by the server, shown on the page).
-            click("primes-cancel");
+            long clicked = click("primes-cancel");
             waitFor("CANCELLED", () -> text("primes-state").equals("CANCELLED"));
+            System.out.printf("Cancel clicked -> CANCELLED on the page: %d ms (%s)%n",
+                    (System.nanoTime() - clicked) / 1_000_000, text("primes-note"));
             assertThat(millis(text("primes-note"))).as(text("primes-note")).isLessThan(1000);
             assertThat(text("primes-found")).as("the partial count stays").matches("[0-9,]+");
             assertThat(text("primes-run")).isEqualTo("run " + secondRun);
@@ -86,8 +88,10 @@ class WebDemoBrowserTest {
             // The regex box: the catastrophic pattern runs until Stop, which ends it inside java.util.regex.
             click("regex-run");
             waitFor("the regex RUNNING", () -> text("regex-state").equals("RUNNING"));
-            click("regex-stop");
+            clicked = click("regex-stop");
             waitFor("the regex CANCELLED", () -> text("regex-state").equals("CANCELLED"));
+            System.out.printf("Stop clicked -> CANCELLED on the page: %d ms (%s)%n",
+                    (System.nanoTime() - clicked) / 1_000_000, text("regex-detail"));
             assertThat(millis(text("regex-detail"))).as(text("regex-detail")).isLessThan(1000);
             assertThat(text("regex-detail")).contains("inside java.util.regex");
             screenshot("web-demo.png");
@@ -204,10 +208,13 @@ class WebDemoBrowserTest {
         return driver.findElement(By.id(id)).getText().trim();
     }
 
-    private void click(String id) {
+    /** Clicks a button once it is enabled; returns when it was clicked (System.nanoTime()). */
+    private long click(String id) {
         WebElement button = driver.findElement(By.id(id));
         waitFor(id + " enabled", button::isEnabled);
+        long at = System.nanoTime();
         button.click();
+        return at;
     }
 
     private void screenshot(String name) throws Exception {
