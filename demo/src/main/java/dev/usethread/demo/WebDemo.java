@@ -296,8 +296,12 @@ public final class WebDemo {
 
     private static String json(Result<?> r, JobClock clock, String value) {
         return "{\"state\":\"" + r.state() + "\",\"run\":" + r.run() + ",\"value\":" + value
-                + ",\"error\":" + quote(r.error() == null ? null : r.error().getClass().getSimpleName() + ": " + r.error().getMessage())
+                + ",\"error\":" + quote(r.error() == null ? null : r.error().getClass().getSimpleName() + ": " + firstLine(r.error().getMessage()))
                 + ",\"elapsedMs\":" + clock.elapsedMillis(r) + ",\"cancelMs\":" + clock.cancelMillis() + "}";
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "" : message.lines().findFirst().orElse("");
     }
 
     static String quote(String s) {

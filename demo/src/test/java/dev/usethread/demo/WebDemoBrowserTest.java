@@ -104,6 +104,15 @@ class WebDemoBrowserTest {
             waitFor("the regex FINISHED", () -> text("regex-state").equals("FINISHED") && text("regex-run-number").equals("run 2"));
             assertThat(text("regex-detail")).startsWith("The input matches");
 
+            // A pattern that does not compile: ERROR, with the reason on one line.
+            WebElement pattern = driver.findElement(By.id("regex-pattern"));
+            pattern.clear();
+            pattern.sendKeys("(x");
+            click("regex-run");
+            waitFor("the regex ERROR", () -> text("regex-state").equals("ERROR"));
+            assertThat(text("regex-detail")).isEqualTo("PatternSyntaxException: Unclosed group near index 2");
+            screenshot("web-demo-error.png");
+
             assertThat(server.isAlive()).as("the server is still serving").isTrue();
             System.out.printf("web demo browser test: %.1f s%n", (System.nanoTime() - start) / 1e9);
         } finally {
