@@ -83,7 +83,7 @@ class ScenarioTest {
     }
 
     /**
-     * The agent marks Poll.poll() @ForceInline as the boot loader defines it, and C2 honours that:
+     * The agent marks Poll.poll() and Poll.pollInHandler() @ForceInline as the boot loader defines it, and C2 honours that:
      * woven polls are inlined whatever the caller's inlining budget (big woven methods stay fast).
      */
     @ParameterizedTest(name = "JDK {0}")
@@ -94,7 +94,9 @@ class ScenarioTest {
         jvmArgs.add("-XX:+PrintInlining");
         ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
         assertThat(out.exitCode).as(out.toString()).isZero();
-        List<String> polls = out.lines.stream().filter(l -> l.contains("dev.usethread.internal.Poll::poll ")).toList();
+        // poll and pollInHandler are both marked (AgentMain, PollSites.FORCE_INLINE); the hooks are not.
+        List<String> polls = out.lines.stream().filter(l -> l.contains("dev.usethread.internal.Poll::poll ")
+                || l.contains("dev.usethread.internal.Poll::pollInHandler ")).toList();
         assertThat(polls).as(out.toString()).isNotEmpty()
                 .allMatch(l -> l.contains("force inline by annotation"), "force inline by annotation");
     }
