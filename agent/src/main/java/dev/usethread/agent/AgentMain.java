@@ -91,7 +91,8 @@ public final class AgentMain {
     }
 
     /**
-     * Marks {@code Poll.poll()} and {@code Poll.pollInHandler()} {@code @ForceInline} as the boot loader defines it (see
+     * Marks {@code Poll.poll()} and {@code Poll.pollInHandler()} {@code @ForceInline} as the boot
+     * loader defines it (see
      * {@link ForceInlineMarker}); a class, not a lambda, to keep start-up free of lambda bootstraps.
      */
     private static final class PollForceInline implements ClassFileTransformer {

@@ -83,8 +83,9 @@ class ScenarioTest {
     }
 
     /**
-     * The agent marks Poll.poll() and Poll.pollInHandler() @ForceInline as the boot loader defines it, and C2 honours that:
-     * woven polls are inlined whatever the caller's inlining budget (big woven methods stay fast).
+     * The agent marks Poll.poll() and Poll.pollInHandler() @ForceInline as the boot loader defines
+     * it, and C2 honours that: woven polls are inlined whatever the caller's inlining budget (big
+     * woven methods stay fast).
      */
     @ParameterizedTest(name = "JDK {0}")
     @MethodSource("jdks")

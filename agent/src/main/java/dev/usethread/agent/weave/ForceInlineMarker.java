@@ -2,7 +2,8 @@ package dev.usethread.agent.weave;
 
 /**
  * Adds HotSpot's {@code @jdk.internal.vm.annotation.ForceInline} to named methods of a class file. The
- * agent applies it to {@code Poll.poll()} and {@code Poll.pollInHandler()} as the boot loader defines it (the JVM honours the
+ * agent applies it to {@code Poll.poll()} and {@code Poll.pollInHandler()} as the boot loader
+ * defines it (the JVM honours the
  * annotation only there): C2 then inlines every woven poll whatever the caller's inlining budget.
  * Without it, big woven methods (an interpreter's dispatch loop with a poll per {@code continue})
  * spend that budget on polls; the polls that no longer fit become real calls, and the helpers that

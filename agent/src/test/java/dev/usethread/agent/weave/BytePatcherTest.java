@@ -33,7 +33,8 @@ class BytePatcherTest {
         int patched = 0;
         int polls = 0;
         java.util.Map<String, Integer> calls = new java.util.TreeMap<>();
-        for (String call : new String[] {PollSites.POLL, PollSites.POLL_IN_HANDLER, PollSites.CAUGHT, PollSites.THROWN}) {
+        for (String call : new String[] {PollSites.POLL, PollSites.POLL_IN_HANDLER, PollSites.CAUGHT,
+                PollSites.THROWN}) {
             calls.put(call, 0);
         }
         for (Path f : files) {

@@ -23,7 +23,8 @@ class ForceInlineMarkerTest {
         assertThat(marked).isNotNull();
         assertThat(annotations(marked)).containsExactlyInAnyOrder("poll " + ForceInlineMarker.FORCE_INLINE,
                 "pollInHandler " + ForceInlineMarker.FORCE_INLINE);
-        assertThat(annotations(ForceInlineMarker.mark(poll, "poll"))).containsExactly("poll " + ForceInlineMarker.FORCE_INLINE);
+        assertThat(annotations(ForceInlineMarker.mark(poll, "poll")))
+                .containsExactly("poll " + ForceInlineMarker.FORCE_INLINE);
         assertThat(annotations(poll)).isEmpty();
         // Same methods and code otherwise.
         assertThat(BytePatcherTest.dump(marked)).isEqualTo(BytePatcherTest.dump(poll));

@@ -102,7 +102,8 @@ class HandlerHooksTest {
                 assertThat(PollRecorder.events).isEmpty();
                 Call failed = call(c, method, true);
                 assertThat(failed.thrown).isInstanceOf(IllegalStateException.class).hasMessage("body");
-                assertThat(events()).as(w.getKey() + " " + method).containsExactly("thrown body", "caught body", "thrown body");
+                assertThat(events()).as(w.getKey() + " " + method)
+                        .containsExactly("thrown body", "caught body", "thrown body");
                 assertSameThrowable(failed.thrown, 0, 1, 2);
             }
         }
@@ -245,8 +246,8 @@ class HandlerHooksTest {
     void aHandlerReachedByAJumpAndABackwardSwitchInHandlerCode() throws Exception {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS);
         cw.visit(Opcodes.V1_8, Opcodes.ACC_PUBLIC, "Handmade", null, "java/lang/Object", null);
-        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "jumpToHandler", "(I)Ljava/lang/Object;",
-                null, null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "jumpToHandler",
+                "(I)Ljava/lang/Object;", null, null);
         mv.visitCode();
         Label start = new Label();
         Label end = new Label();
