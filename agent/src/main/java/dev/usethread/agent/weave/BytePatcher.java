@@ -266,6 +266,8 @@ final class BytePatcher extends ClassFile {
     private int lastDelta;
     /** Whether the method got a caught or thrown hook (which needs one more stack slot). */
     private boolean hooked;
+    /** Where the current method's code starts in {@code in}. */
+    private int codeBase;
 
     /** New offset of an old one that must be an instruction start or the code's end. */
     private int moved(int old) {
@@ -286,6 +288,25 @@ final class BytePatcher extends ClassFile {
     }
 
     /**
+     * New offset of the instruction at {@code old} itself, after the code inserted before it: what
+     * frames (Uninitialized) and type annotations name, where moved() gives the inserted code.
+     */
+    private int instructionMoved(int old) {
+        int at = moved(old);
+        int m = mark[old];
+        if ((m & HANDLER) != 0) {
+            at += HOOK_BYTES;
+        }
+        if ((m & POLL) != 0) {
+            at += POLL_BYTES;
+        }
+        if (old < mark.length - 1 && KIND[in[codeBase + old] & 0xFF] == THROW) {
+            at += HOOK_BYTES;
+        }
+        return at;
+    }
+
+    /**
      * Writes the patched Code attribute starting at {@code attr}; false if ASM must do it. Only jumps
      * and switches are decoded further; the code between sites is copied in one piece. Split into
      * small methods on purpose: the JIT compiles each quickly while the application starts (as one
@@ -297,6 +318,7 @@ final class BytePatcher extends ClassFile {
         int end = base + codeLength;
         int exc = end + 2;
         int excCount = u2(end);
+        codeBase = base;
         mark = new byte[codeLength + 1];
         for (int i = 0; i < excCount; i++) {
             int handler = u2(exc + 8 * i + 4);
@@ -382,14 +404,10 @@ final class BytePatcher extends ClassFile {
         mark[pos] = (byte) m;
     }
 
-    /**
-     * Checks the handler starts (instructions, and not a {@code new}: frames would then name the
-     * hook's offset as where the object was created) and marks the polls of loops in handler code.
-     */
+    /** Checks that the handlers start at instructions, and marks the polls of loops in handler code. */
     private boolean handlers(int base, int codeLength, int exc, int excCount) {
         for (int i = 0; i < excCount; i++) {
-            int handler = u2(exc + 8 * i + 4);
-            if ((mark[handler] & START) == 0 || u1(base + handler) == 0xBB) {
+            if ((mark[u2(exc + 8 * i + 4)] & START) == 0) {
                 return false;
             }
         }
@@ -761,10 +779,10 @@ final class BytePatcher extends ClassFile {
                 out.bytes(in, p, 2);
                 p += 2;
             } else if (target >= 0x43 && target <= 0x46) { // instanceof, new, method references
-                out.u2(moved(u2(p)));
+                out.u2(instructionMoved(u2(p)));
                 p += 2;
             } else if (target >= 0x47 && target <= 0x4B) { // cast, type arguments
-                out.u2(moved(u2(p)));
+                out.u2(instructionMoved(u2(p)));
                 out.bytes(in, p + 2, 1);
                 p += 3;
             } else {
@@ -817,8 +835,8 @@ final class BytePatcher extends ClassFile {
             if (tag == 7) {
                 out.u2(u2(p + 1));
                 p += 3;
-            } else if (tag == 8) {
-                out.u2(moved(u2(p + 1)));
+            } else if (tag == 8) { // Uninitialized(offset of the new), which may start a handler
+                out.u2(instructionMoved(u2(p + 1)));
                 p += 3;
             } else if (tag <= 6) {
                 p += 1;

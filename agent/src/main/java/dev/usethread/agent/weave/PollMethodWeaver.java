@@ -2,8 +2,10 @@ package dev.usethread.agent.weave;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.objectweb.asm.Handle;
 import org.objectweb.asm.Label;
@@ -37,6 +39,9 @@ final class PollMethodWeaver extends MethodVisitor {
     private Label entry;
     private int insns;
     private boolean caughtPending;
+    private Label caughtAt;
+    /** Handler labels that start with 'new', to the label of that 'new' after the caught hook. */
+    private final Map<Label, Label> newAfterHook = new HashMap<>();
     private boolean hooks;
     int polls;
 
@@ -101,6 +106,7 @@ final class PollMethodWeaver extends MethodVisitor {
         }
         if (handlers.contains(label)) {
             caughtPending = true; // after the label's line and frame, before its instruction
+            caughtAt = label;
         }
         for (Range r : ranges) {
             if (label == r.start && !r.closed) {
@@ -154,12 +160,34 @@ final class PollMethodWeaver extends MethodVisitor {
 
     @Override
     public void visitTypeInsn(int opcode, String type) {
-        if (caughtPending && opcode == Opcodes.NEW) {
-            // Frames would name the hook's offset as where the object was created (Uninitialized).
-            throw new Unhookable("an exception handler starts with 'new' in " + method);
-        }
+        Label handler = caughtPending ? caughtAt : null;
         instruction();
+        if (handler != null && opcode == Opcodes.NEW) {
+            // Frames name the object by the label of its 'new', which now lies after the hook.
+            Label created = new Label();
+            super.visitLabel(created);
+            newAfterHook.put(handler, created);
+        }
         super.visitTypeInsn(opcode, type);
+    }
+
+    @Override
+    public void visitFrame(int type, int numLocal, Object[] local, int numStack, Object[] stack) {
+        super.visitFrame(type, numLocal, uninitialized(local, numLocal), numStack, uninitialized(stack, numStack));
+    }
+
+    private Object[] uninitialized(Object[] types, int n) {
+        if (newAfterHook.isEmpty() || types == null) {
+            return types;
+        }
+        Object[] out = types.clone();
+        for (int i = 0; i < n; i++) {
+            Label created = out[i] instanceof Label ? newAfterHook.get(out[i]) : null;
+            if (created != null) {
+                out[i] = created;
+            }
+        }
+        return out;
     }
 
     @Override
