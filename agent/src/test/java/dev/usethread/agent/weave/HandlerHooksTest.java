@@ -63,7 +63,7 @@ class HandlerHooksTest {
     private static Map<String, Class<?>> wovenByBoth(String name, byte[] in) throws Exception {
         BytePatcher.Result patched = BytePatcher.weave(in);
         Weaver.Outcome asm = Weaver.weaveWithAsm(in);
-        assertThat(patched).as("patched").isNotNull();
+        assertThat(patched.declined).as("patched").isNull();
         assertThat(asm.bytes()).as(asm.skipReason()).isNotNull();
         assertThat(BytePatcherTest.dump(patched.bytes)).isEqualTo(BytePatcherTest.dump(asm.bytes()));
         assertThat(patched.polls).isEqualTo(asm.polls());
@@ -313,12 +313,12 @@ class HandlerHooksTest {
     }
 
     /**
-     * A Java 1.4 class with jsr/ret (javac's old finally): the byte patcher leaves it to ASM, whose
-     * output verifies (old verifier) and reports the hooks; the subroutine, reached by jsr from
-     * normal code, is normal code (its loop keeps poll()).
+     * A Java 1.4 class with jsr/ret (javac's old finally): both weavers hook it the same way, and the
+     * output verifies (old verifier). A subroutine reached by jsr from normal code is normal code (its
+     * loop keeps poll()); one reached only from a handler is handler code (pollInHandler).
      */
     @Test
-    void oldClassFilesWithJsrAreHookedByTheAsmWeaver() throws Exception {
+    void oldClassFilesWithJsrAreHookedByBothWeavers() throws Exception {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         cw.visit(Opcodes.V1_4, Opcodes.ACC_PUBLIC, "OldFinally", null, "java/lang/Object", null);
         MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
@@ -343,6 +343,71 @@ class HandlerHooksTest {
         mv.visitVarInsn(Opcodes.ALOAD, 1);
         mv.visitInsn(Opcodes.ATHROW);
         mv.visitLabel(sub);
+        loopOfThreeThenRet(mv);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+
+        // The same, but the subroutine is called only from the handler.
+        mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "cleanupOnFailure", "(I)I", null, null);
+        mv.visitCode();
+        start = new Label();
+        ok = new Label();
+        handler = new Label();
+        sub = new Label();
+        mv.visitTryCatchBlock(start, ok, handler, null);
+        mv.visitLabel(start);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFEQ, ok);
+        newThrowable(mv, "java/lang/IllegalStateException", "body");
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitLabel(ok);
+        mv.visitInsn(Opcodes.ICONST_1);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(handler);
+        mv.visitVarInsn(Opcodes.ASTORE, 1);
+        mv.visitJumpInsn(Opcodes.JSR, sub);
+        mv.visitVarInsn(Opcodes.ALOAD, 1);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitLabel(sub);
+        loopOfThreeThenRet(mv);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        byte[] in = cw.toByteArray();
+
+        byte[] woven = BytePatcher.weave(in).bytes;
+        assertThat(woven).as("jsr: woven by the patcher").isNotNull();
+        assertThat(calls(woven, "run", PollSites.POLL_IN_HANDLER)).isZero();
+        assertThat(calls(woven, "run", PollSites.CAUGHT)).isEqualTo(1);
+        assertThat(calls(woven, "run", PollSites.THROWN)).isEqualTo(2);
+        assertThat(calls(woven, "cleanupOnFailure", PollSites.POLL_IN_HANDLER)).isEqualTo(1);
+        for (Map.Entry<String, Class<?>> w : wovenByBoth("OldFinally", in).entrySet()) {
+            Class<?> c = w.getValue();
+            PollRecorder.reset();
+            assertThat(call(c, "run", 0).value).as(w.getKey()).isEqualTo(1);
+            assertThat(PollRecorder.polls).isEqualTo(1 + 3);
+            assertThat(PollRecorder.events).isEmpty();
+            PollRecorder.reset();
+            Call failed = call(c, "run", 1);
+            assertThat(failed.thrown).hasMessage("body");
+            assertThat(events()).containsExactly("thrown body", "caught body", "thrown body");
+            assertSameThrowable(failed.thrown, 0, 1, 2);
+            assertThat(PollRecorder.pollsInHandler).isZero();
+
+            PollRecorder.reset();
+            assertThat(call(c, "cleanupOnFailure", 0).value).isEqualTo(1);
+            assertThat(PollRecorder.polls).isEqualTo(1);
+            PollRecorder.reset();
+            failed = call(c, "cleanupOnFailure", 1);
+            assertThat(failed.thrown).hasMessage("body");
+            assertThat(events()).containsExactly("thrown body", "caught body", "thrown body");
+            assertThat(PollRecorder.pollsInHandler).as(w.getKey()).isEqualTo(3);
+            assertThat(PollRecorder.polls).isEqualTo(1);
+        }
+    }
+
+    /** A subroutine: stores its return address in local 2, loops three times on local 3, returns. */
+    private static void loopOfThreeThenRet(MethodVisitor mv) {
         mv.visitVarInsn(Opcodes.ASTORE, 2);
         mv.visitInsn(Opcodes.ICONST_0);
         mv.visitVarInsn(Opcodes.ISTORE, 3);
@@ -353,27 +418,6 @@ class HandlerHooksTest {
         mv.visitInsn(Opcodes.ICONST_3);
         mv.visitJumpInsn(Opcodes.IF_ICMPLT, loop);
         mv.visitVarInsn(Opcodes.RET, 2);
-        mv.visitMaxs(0, 0);
-        mv.visitEnd();
-        cw.visitEnd();
-        byte[] in = cw.toByteArray();
-
-        assertThat(BytePatcher.weave(in)).as("jsr: left to ASM").isNull();
-        Weaver.Outcome outcome = Weaver.weave(in);
-        assertThat(outcome.woven()).as(outcome.skipReason()).isTrue();
-        assertThat(calls(outcome.bytes(), "run", PollSites.POLL_IN_HANDLER)).isZero();
-        assertThat(calls(outcome.bytes(), "run", PollSites.CAUGHT)).isEqualTo(1);
-        assertThat(calls(outcome.bytes(), "run", PollSites.THROWN)).isEqualTo(2);
-        Class<?> c = HookedLoader.define("OldFinally", outcome.bytes());
-        assertThat(call(c, "run", 0).value).isEqualTo(1);
-        assertThat(PollRecorder.polls).isEqualTo(1 + 3);
-        assertThat(PollRecorder.events).isEmpty();
-        PollRecorder.reset();
-        Call failed = call(c, "run", 1);
-        assertThat(failed.thrown).hasMessage("body");
-        assertThat(events()).containsExactly("thrown body", "caught body", "thrown body");
-        assertSameThrowable(failed.thrown, 0, 1, 2);
-        assertThat(PollRecorder.pollsInHandler).isZero();
     }
 
     /**
