@@ -146,11 +146,8 @@ class InheritanceTest {
         CancelScope job = new CancelScope("job", true);
         job.enter();
         try {
-            CancelScope.enterShield();
-            try {
+            try (CancelScope.Shield shielded = CancelScope.shield()) {
                 assertThat(Inheritance.capture()).as("from a shielded region").isNull();
-            } finally {
-                CancelScope.exitShield();
             }
             AtomicReference<Object> token = new AtomicReference<>("unset");
             Inheritance.runDetached(() -> token.set(Inheritance.capture()));
