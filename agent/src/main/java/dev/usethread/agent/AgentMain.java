@@ -4,6 +4,7 @@ import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.config.ConfigException;
 import dev.usethread.agent.handoff.HandOffTransformer;
 import dev.usethread.agent.weave.ForceInlineMarker;
+import dev.usethread.agent.weave.PollSites;
 import dev.usethread.internal.AgentStatus;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
@@ -167,17 +168,18 @@ public final class AgentMain {
     }
 
     /**
-     * Marks {@code Poll.poll()} {@code @ForceInline} as the boot loader defines it (see
+     * Marks {@code Poll.poll()} and {@code Poll.pollInHandler()} {@code @ForceInline} as the boot
+     * loader defines it (see
      * {@link ForceInlineMarker}); a class, not a lambda, to keep start-up free of lambda bootstraps.
      */
     private static final class PollForceInline implements ClassFileTransformer {
         @Override
         public byte[] transform(ClassLoader loader, String className, Class<?> redefined,
                 ProtectionDomain domain, byte[] classFile) {
-            if (loader != null || redefined != null || !"dev/usethread/internal/Poll".equals(className)) {
+            if (loader != null || redefined != null || !PollSites.OWNER.equals(className)) {
                 return null;
             }
-            return ForceInlineMarker.mark(classFile, "poll");
+            return ForceInlineMarker.mark(classFile, PollSites.FORCE_INLINE);
         }
     }
 

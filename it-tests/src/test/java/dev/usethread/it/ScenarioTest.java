@@ -84,8 +84,9 @@ class ScenarioTest {
     }
 
     /**
-     * The agent marks Poll.poll() @ForceInline as the boot loader defines it, and C2 honours that:
-     * woven polls are inlined whatever the caller's inlining budget (big woven methods stay fast).
+     * The agent marks Poll.poll() and Poll.pollInHandler() @ForceInline as the boot loader defines
+     * it, and C2 honours that: woven polls are inlined whatever the caller's inlining budget (big
+     * woven methods stay fast).
      *
      * <p>Read from -XX:+LogCompilation, not -XX:+PrintInlining: PrintInlining writes to stdout, where
      * several compiler threads (and the application) interleave their lines on a busy machine. With
@@ -102,9 +103,15 @@ class ScenarioTest {
         jvmArgs.add("-XX:LogFile=" + log);
         ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
         assertThat(out.exitCode).as(out.toString()).isZero();
+        // poll and pollInHandler are both marked (AgentMain, PollSites.FORCE_INLINE); the hooks are not.
         List<String> reasons = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll", "poll");
         assertThat(reasons).as("C2's inlining decisions for calls to Poll.poll()").isNotEmpty()
                 .containsOnly("force inline by annotation");
+        // EndlessLoop may hold no loop in handler code; any call C2 saw must be inlined the same way.
+        List<String> inHandler = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll",
+                "pollInHandler");
+        assertThat(inHandler).as("C2's inlining decisions for calls to Poll.pollInHandler()")
+                .allMatch("force inline by annotation"::equals);
     }
 
     static Stream<Arguments> jdks() {

@@ -3,12 +3,13 @@ package dev.usethread.agent.weave;
 import java.util.Arrays;
 
 /**
- * Weaves the same polls as {@link PollMethodWeaver}, by patching the class file bytes in place of
- * ASM's read-and-rewrite round trip: the constant pool is only measured (one {@code Methodref} for
- * the poll is appended at its end), each woven method's code gets the 3-byte calls inserted, and
- * branch offsets, switch padding, the exception table, StackMapTable, LineNumberTable, local
- * variable tables and type annotations in code are shifted accordingly. It runs while the
- * application starts, mostly before the JIT has compiled it, so it does as little per byte as it can.
+ * Weaves the same polls and hooks as {@link PollMethodWeaver}, by patching the class file bytes in
+ * place of ASM's read-and-rewrite round trip: the constant pool is only measured (the
+ * {@code Methodref}s the woven code calls are appended at its end), each woven method's code gets
+ * the 3-byte poll calls and 4-byte hooks ({@code dup; invokestatic}) inserted, and branch offsets,
+ * switch padding, the exception table, StackMapTable, LineNumberTable, local variable tables and
+ * type annotations in code are shifted accordingly. It runs while the application starts, mostly
+ * before the JIT has compiled it, so it does as little per byte as it can.
  *
  * <p>It is also the gate for the ASM weaver: every length and offset it reads is checked against the
  * input, and it declines, with a reason, a class that is malformed, has attributes in code it does not
@@ -17,6 +18,8 @@ import java.util.Arrays;
  */
 final class BytePatcher extends ClassFile {
     private static final int POLL_BYTES = 3;
+    /** {@code dup; invokestatic Poll.caught/thrown(Throwable)}. */
+    private static final int HOOK_BYTES = 4;
     private static final int NEWEST_VERSION = org.objectweb.asm.Opcodes.V25 & 0xFFFF;
 
     /**
@@ -43,9 +46,9 @@ final class BytePatcher extends ClassFile {
         }
     }
 
-    private int pollRef;
     private ConstantRefs refs;
     private int polls;
+    /** The class from the access flags on; the constant pool is put before it at the end. */
     private ByteOut out;
     /** Offset of the method being patched (for messages). */
     private int method;
@@ -53,6 +56,16 @@ final class BytePatcher extends ClassFile {
     private String declined;
     /** A short branch offset no longer fits: ASM may weave the class (it widens such branches). */
     private boolean overflow;
+    /** Constants appended to the pool, as the woven code first needs them. */
+    private ByteOut pool;
+    private int nextConstant;
+    private int ownerClass;
+    private int pollDesc;
+    private int hookDesc;
+    private int pollRef;
+    private int pollInHandlerRef;
+    private int caughtRef;
+    private int thrownRef;
 
     private BytePatcher(byte[] in) {
         super(in);
@@ -101,25 +114,11 @@ final class BytePatcher extends ClassFile {
             p = skipMember(p);
         }
         int methodsStart = p;
-        if (cpCount + 6 > 0xFFFF) {
-            return Result.declined("class too large with polls (constant pool " + cpCount + ")");
-        }
-        pollRef = cpCount + 5;
-        out = new ByteOut(in.length + in.length / 8 + 64);
-        out.bytes(in, 0, 8);
-        out.u2(cpCount + 6);
-        out.bytes(in, 10, cpEnd - 10);
-        out.utf8("dev/usethread/internal/Poll"); // cpCount
-        out.u1(7);                                // cpCount + 1: Class
-        out.u2(cpCount);
-        out.utf8(PollMethodWeaver.POLL_NAME);     // cpCount + 2
-        out.utf8(PollMethodWeaver.POLL_DESC);     // cpCount + 3
-        out.u1(12);                               // cpCount + 4: NameAndType
-        out.u2(cpCount + 2);
-        out.u2(cpCount + 3);
-        out.u1(10);                               // cpCount + 5: Methodref
-        out.u2(cpCount + 1);
-        out.u2(cpCount + 4);
+        // Appended constants are numbered from cpCount on; every reference in the input was checked
+        // against cpCount (ConstantRefs, scan), so none of them can point at one.
+        nextConstant = cpCount;
+        pool = new ByteOut(160);
+        out = new ByteOut(in.length - cpEnd + in.length / 8 + 64);
         out.bytes(in, cpEnd, methodsStart - cpEnd);
         p = methodsStart;
         int methods = u2(p);
@@ -152,7 +151,16 @@ final class BytePatcher extends ClassFile {
         if (polls == 0) {
             return new Result(null, 0, null, false);
         }
-        return new Result(out.toArray(), polls, null, false);
+        if (nextConstant > 0xFFFF) {
+            return Result.declined("class too large with polls (constant pool " + cpCount + ")");
+        }
+        byte[] woven = new byte[cpEnd + pool.size + out.size];
+        System.arraycopy(in, 0, woven, 0, cpEnd);
+        woven[8] = (byte) (nextConstant >>> 8);
+        woven[9] = (byte) nextConstant;
+        System.arraycopy(pool.buf, 0, woven, cpEnd, pool.size);
+        System.arraycopy(out.buf, 0, woven, cpEnd + pool.size, out.size);
+        return new Result(woven, polls, null, false);
     }
 
     /** Name and descriptor of the method being patched, for messages. */
@@ -160,27 +168,66 @@ final class BytePatcher extends ClassFile {
         return printable(u2(method + 2)) + printable(u2(method + 4));
     }
 
+    /** Appends a {@code Methodref} to {@code Poll.name(desc)}, and the constants it needs; returns its index. */
+    private int methodref(String name, boolean hook) {
+        if (ownerClass == 0) {
+            pool.utf8(PollSites.OWNER);
+            pool.u1(7); // Class
+            pool.u2(nextConstant);
+            ownerClass = nextConstant + 1;
+            nextConstant += 2;
+        }
+        int desc = hook ? hookDesc : pollDesc;
+        if (desc == 0) {
+            pool.utf8(hook ? PollSites.HOOK_DESC : PollSites.POLL_DESC);
+            desc = nextConstant++;
+            if (hook) {
+                hookDesc = desc;
+            } else {
+                pollDesc = desc;
+            }
+        }
+        pool.utf8(name);
+        pool.u1(12); // NameAndType
+        pool.u2(nextConstant);
+        pool.u2(desc);
+        pool.u1(10); // Methodref
+        pool.u2(ownerClass);
+        pool.u2(nextConstant + 1);
+        nextConstant += 3;
+        return nextConstant - 1;
+    }
+
     // Instruction lengths by opcode: 0 for tableswitch, lookupswitch and wide (computed), -1 for
     // opcodes a class file may not contain. Tables, not branch chains: the
     // patcher runs while the application starts, mostly before the JIT has compiled it.
     private static final byte[] LENGTH = new byte[256];
-    /** What an opcode does to control flow: only jumps and switches need their offsets rewritten. */
+    /**
+     * What an opcode does to control flow: jumps and switches need their offsets rewritten, and
+     * athrow gets a hook before it.
+     */
     private static final byte[] KIND = new byte[256];
     /** Where an opcode's constant pool index is: 1 for a u1 (ldc), 2 for a u2 after the opcode, 0 for none. */
     private static final byte[] CONSTANT = new byte[256];
     private static final byte PLAIN = 0;
-    private static final byte JUMP = 1;
-    private static final byte JUMP_W = 2;
-    private static final byte TABLESWITCH = 3;
-    private static final byte LOOKUPSWITCH = 4;
+    private static final byte THROW = 1;
+    private static final byte JUMP = 2;
+    private static final byte JUMP_W = 3;
+    private static final byte TABLESWITCH = 4;
+    private static final byte LOOKUPSWITCH = 5;
+    private static final int GOTO = 0xA7;
     private static final int JSR = 0xA8;
+    private static final int RET = 0xA9;
+    private static final int WIDE = 0xC4;
+    private static final int GOTO_W = 0xC8;
     private static final int JSR_W = 0xC9;
 
     static {
         for (int op = 0; op < 256; op++) {
             LENGTH[op] = (byte) fixedLength(op);
             KIND[op] = (op >= 0x99 && op <= 0xA8) || op == 0xC6 || op == 0xC7 ? JUMP // 0xA8: jsr
-                    : op == 0xC8 || op == JSR_W ? JUMP_W : op == 0xAA ? TABLESWITCH : op == 0xAB ? LOOKUPSWITCH : PLAIN;
+                    : op == GOTO_W || op == JSR_W ? JUMP_W : op == 0xAA ? TABLESWITCH : op == 0xAB ? LOOKUPSWITCH
+                    : op == 0xBF ? THROW : PLAIN;
             // ldc; ldc_w, ldc2_w; field access and calls; new, anewarray; checkcast, instanceof; multianewarray
             CONSTANT[op] = (byte) (op == 0x12 ? 1 : op == 0x13 || op == 0x14 || (op >= 0xB2 && op <= 0xBB) || op == 0xBD
                     || op == 0xC0 || op == 0xC1 || op == 0xC5 ? 2 : 0);
@@ -266,32 +313,60 @@ final class BytePatcher extends ClassFile {
 
     private static final byte START = 1;
     private static final byte POLL = 2;
+    /** With POLL: every backward target is handler-only code, so the poll is {@code pollInHandler}. */
+    private static final byte IN_HANDLER = 4;
+    /** An exception handler starts here: the caught hook goes before the instruction. */
+    private static final byte HANDLER = 8;
 
-    // Per Code attribute: mark[offset] is START (| POLL) at instruction starts; jumps[0..jumpCount)
-    // are the offsets of jumps and switches in order, and deltas[i] is how far old offsets in
-    // (jumps[i - 1], jumps[i]] move; offsets after the last jump move by lastDelta.
+    // Per Code attribute: mark[offset] is START (| POLL | IN_HANDLER | HANDLER) at instruction starts;
+    // sites[0..siteCount) are the offsets, in order, of the instructions that get code inserted
+    // before them or offsets rewritten (jumps, switches, athrow, handler starts), and deltas[i] is how
+    // far old offsets in (sites[i - 1], sites[i]] move; offsets after the last site move by lastDelta.
     private byte[] mark;
-    private int[] jumps = new int[64];
+    private int[] sites = new int[64];
     private int[] deltas = new int[64];
-    private int jumpCount;
+    private int siteCount;
     private int lastDelta;
+    /** Whether the method got a caught or thrown hook (which needs one more stack slot). */
+    private boolean hooked;
+    /** Where the current method's code starts in {@code in}. */
+    private int codeBase;
 
     /** New offset of an old one that must be an instruction start or the code's end. */
     private int moved(int old) {
-        if (old < 0 || old >= mark.length || mark[old] == 0) {
+        if (old < 0 || old >= mark.length || (mark[old] & START) == 0) {
             throw new Malformed("offset " + old + " is not an instruction");
         }
         int lo = 0;
-        int hi = jumpCount;
-        while (lo < hi) { // first jump at or after old
+        int hi = siteCount;
+        while (lo < hi) { // first site at or after old
             int mid = (lo + hi) >>> 1;
-            if (jumps[mid] < old) {
+            if (sites[mid] < old) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        return old + (lo < jumpCount ? deltas[lo] : lastDelta);
+        return old + (lo < siteCount ? deltas[lo] : lastDelta);
+    }
+
+    /**
+     * New offset of the instruction at {@code old} itself, after the code inserted before it: what
+     * frames (Uninitialized) and type annotations name, where moved() gives the inserted code.
+     */
+    private int instructionMoved(int old) {
+        int at = moved(old);
+        int m = mark[old];
+        if ((m & HANDLER) != 0) {
+            at += HOOK_BYTES;
+        }
+        if ((m & POLL) != 0) {
+            at += POLL_BYTES;
+        }
+        if (old < mark.length - 1 && KIND[in[codeBase + old] & 0xFF] == THROW) {
+            at += HOOK_BYTES;
+        }
+        return at;
     }
 
     /**
@@ -299,7 +374,7 @@ final class BytePatcher extends ClassFile {
      * (checked to lie in the input); false, with {@code declined} set, if the class must stay as it
      * was. Every part is read exactly to the attribute's end: a class the JVM would reject for a
      * wrong length is declined, never rewritten into one it accepts. Only jumps and switches are
-     * decoded further; the code between them is copied in one piece. Split into small methods on
+     * decoded further; the code between sites is copied in one piece. Split into small methods on
      * purpose: the JIT compiles each quickly while the application starts (as one method, C2 spent
      * about 450 ms compiling it, on a core the application needed).
      */
@@ -311,20 +386,39 @@ final class BytePatcher extends ClassFile {
         int base = attr + 14;
         int end = base + codeLength;
         int exc = end + 2;
-        within(exc, 8L * u2(end), "exception table");
-        if (!scan(base, end, exc, u2(end))) {
+        int excCount = u2(end);
+        within(exc, 8L * excCount, "exception table");
+        codeBase = base;
+        mark = new byte[codeLength + 1];
+        for (int i = 0; i < excCount; i++) {
+            int handler = u2(exc + 8 * i + 4);
+            if (handler >= codeLength) {
+                throw new Malformed("offset " + handler + " is not an instruction");
+            }
+            mark[handler] = HANDLER;
+        }
+        if (!scan(base, end, exc, excCount)) {
             return false;
+        }
+        if (excCount > 0) {
+            handlers(base, codeLength, exc, excCount);
         }
         int count = layout(base);
         int newLength = codeLength + lastDelta;
+        int maxStack = u2(attr + 6) + (hooked ? 1 : 0);
         if (newLength > 0xFFFF) {
             declined = "method too large with polls: " + methodName() + " (" + newLength + " bytes)";
+            return false;
+        }
+        if (maxStack > 0xFFFF) {
+            declined = "max_stack too large for the handler hooks in " + methodName();
             return false;
         }
         out.bytes(in, attr, 2); // attribute_name_index; the length is set at the end
         int attrLengthAt = out.size;
         out.u4(0);
-        out.bytes(in, attr + 6, 4); // max_stack, max_locals
+        out.u2(maxStack);
+        out.bytes(in, attr + 8, 2); // max_locals
         out.u4(newLength);
         int codeStart = out.size;
         if (!writeCode(base, end, codeStart)) {
@@ -333,7 +427,6 @@ final class BytePatcher extends ClassFile {
         if (out.size - codeStart != newLength) {
             throw new IllegalStateException("length");
         }
-        int excCount = u2(end);
         out.u2(excCount);
         for (int i = 0; i < excCount; i++) {
             int e = exc + 8 * i;
@@ -352,12 +445,12 @@ final class BytePatcher extends ClassFile {
     }
 
     /**
-     * Finds instruction starts, jumps, switches, and which of them get a poll (back-edges); false,
-     * with {@code declined} set, for a shape whose polls could not stop the method.
+     * Finds instruction starts and the sites: jumps, switches, athrows, handler starts, and which
+     * get a poll (back-edges); false, with {@code declined} set, for a shape whose polls could not
+     * stop the method.
      */
     private boolean scan(int base, int end, int exc, int excCount) {
-        mark = new byte[end - base + 1];
-        jumpCount = 0;
+        siteCount = 0;
         int p = base;
         while (p < end) {
             int op = in[p] & 0xFF;
@@ -372,14 +465,14 @@ final class BytePatcher extends ClassFile {
                 throw new Malformed("instruction at offset " + (p - base) + " runs past the end of the code");
             }
             byte kind = KIND[op];
-            if (kind == PLAIN) {
+            if (kind == PLAIN && mark[p - base] == 0) {
                 mark[p - base] = START;
-                int constant = CONSTANT[op] == 0 ? 0 : CONSTANT[op] == 1 ? u1(p + 1) : u2(p + 1);
-                if (constant >= cpCount) {
-                    throw new Malformed("constant #" + constant + " is past the constant pool");
-                }
-            } else if (!jump(base, p, kind, exc, excCount)) {
-                return false;
+            } else {
+                site(base, p, kind, exc, excCount);
+            }
+            int constant = CONSTANT[op] == 0 ? 0 : CONSTANT[op] == 1 ? u1(p + 1) : u2(p + 1);
+            if (constant >= cpCount) {
+                throw new Malformed("constant #" + constant + " is past the constant pool");
             }
             p += (int) len;
         }
@@ -392,37 +485,152 @@ final class BytePatcher extends ClassFile {
         return true;
     }
 
-    private boolean jump(int base, int p, byte kind, int exc, int excCount) {
+    private void site(int base, int p, byte kind, int exc, int excCount) {
         int pos = p - base;
-        if (jumpCount == jumps.length) {
-            jumps = Arrays.copyOf(jumps, jumpCount * 2);
-            deltas = Arrays.copyOf(deltas, jumpCount * 2);
+        if (siteCount == sites.length) {
+            sites = Arrays.copyOf(sites, siteCount * 2);
+            deltas = Arrays.copyOf(deltas, siteCount * 2);
         }
-        jumps[jumpCount++] = pos;
+        sites[siteCount++] = pos;
+        int m = mark[pos] | START;
         int op = in[p] & 0xFF;
         // A backward jsr calls a subroutine: not a loop.
-        boolean backEdge = op != JSR && op != JSR_W && jumpsBack(base, p, kind);
-        mark[pos] = backEdge && !selfCovered(exc, excCount, pos) ? START | POLL : START;
-        return true;
+        if (kind >= JUMP && op != JSR && op != JSR_W && jumpsBack(base, p, kind) && !selfCovered(exc, excCount, pos)) {
+            m |= POLL;
+        }
+        mark[pos] = (byte) m;
+    }
+
+    /** Checks that the handlers start at instructions, and marks the polls of loops in handler code. */
+    private void handlers(int base, int codeLength, int exc, int excCount) {
+        for (int i = 0; i < excCount; i++) {
+            instruction(u2(exc + 8 * i + 4));
+        }
+        for (int i = 0; i < siteCount; i++) {
+            if ((mark[sites[i]] & POLL) != 0) {
+                handlerLoops(base, codeLength);
+                break;
+            }
+        }
     }
 
     /**
-     * Sets the deltas: offsets move by the entry poll, the polls before them and the changed padding
-     * of switches before them. A poll inserted at an instruction stays after that instruction's
-     * labels and frame, so the instruction's own old offset moves like the code before it. Returns
-     * the number of polls.
+     * Marks IN_HANDLER the polled back-edges whose backward targets are all handler-only code: code
+     * that offset 0 does not reach by normal control flow (handler starts are not roots). The same
+     * rule as {@link HandlerCode} for the ASM weaver: a {@code jsr} is normal flow to its target and
+     * to the instruction after it, and {@code ret}, like a return, ends the flow.
+     */
+    private void handlerLoops(int base, int codeLength) {
+        boolean[] normal = new boolean[codeLength];
+        int[] work = new int[16];
+        int top = 0;
+        work[top++] = 0;
+        while (top > 0) {
+            int pos = work[--top];
+            while (!normal[pos]) {
+                normal[pos] = true;
+                int p = base + pos;
+                int op = in[p] & 0xFF;
+                byte kind = KIND[op];
+                if (kind >= JUMP) {
+                    int n = targetCount(base, p, kind);
+                    for (int k = 0; k < n; k++) {
+                        if (top == work.length) {
+                            work = Arrays.copyOf(work, top * 2);
+                        }
+                        work[top++] = instruction(pos + target(base, p, kind, k));
+                    }
+                    if (kind >= TABLESWITCH || op == GOTO || op == GOTO_W) {
+                        break;
+                    }
+                } else if (kind == THROW || (op >= 0xAC && op <= 0xB1) || op == RET
+                        || (op == WIDE && (in[p + 1] & 0xFF) == RET)) { // athrow, returns, ret
+                    break;
+                }
+                int len = LENGTH[op];
+                pos += len > 0 ? len : (int) variableLength(base, p, op);
+                if (pos == codeLength) { // fell off the end: the verifier rejects it, moved() says so
+                    break;
+                }
+            }
+        }
+        for (int i = 0; i < siteCount; i++) {
+            int pos = sites[i];
+            if ((mark[pos] & POLL) != 0 && backwardTargetsHandlerOnly(base, pos, normal)) {
+                mark[pos] |= IN_HANDLER;
+            }
+        }
+    }
+
+    /** {@code pos} if an instruction starts there; otherwise the class is malformed. */
+    private int instruction(int pos) {
+        if (pos < 0 || pos >= mark.length - 1 || (mark[pos] & START) == 0) {
+            throw new Malformed("offset " + pos + " is not an instruction");
+        }
+        return pos;
+    }
+
+    private boolean backwardTargetsHandlerOnly(int base, int pos, boolean[] normal) {
+        int p = base + pos;
+        byte kind = KIND[in[p] & 0xFF];
+        int n = targetCount(base, p, kind);
+        for (int k = 0; k < n; k++) {
+            int t = target(base, p, kind, k);
+            if (t <= 0 && normal[instruction(pos + t)]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Number of targets of the jump or switch at {@code p}. */
+    private int targetCount(int base, int p, byte kind) {
+        if (kind < TABLESWITCH) {
+            return 1;
+        }
+        int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
+        return 1 + (kind == TABLESWITCH ? s4(q + 8) - s4(q + 4) + 1 : s4(q + 4));
+    }
+
+    /** Relative offset of target {@code k} of the jump or switch at {@code p} (0: a switch's default). */
+    private int target(int base, int p, byte kind, int k) {
+        if (kind == JUMP) {
+            return s2(p + 1);
+        }
+        if (kind == JUMP_W) {
+            return s4(p + 1);
+        }
+        int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
+        if (k == 0) {
+            return s4(q);
+        }
+        return kind == TABLESWITCH ? s4(q + 8 + 4 * k) : s4(q + 4 + 8 * k);
+    }
+
+    /**
+     * Sets the deltas: offsets move by the entry poll, the code inserted before them and the changed
+     * padding of switches before them. Code inserted at an instruction stays after that
+     * instruction's labels and frame, so the instruction's own old offset moves like the code before
+     * it (jumps and handlers that target it run the inserted code). Returns the number of polls.
      */
     private int layout(int base) {
         int delta = POLL_BYTES;
         int count = 1;
-        for (int i = 0; i < jumpCount; i++) {
-            int pos = jumps[i];
+        hooked = false;
+        for (int i = 0; i < siteCount; i++) {
+            int pos = sites[i];
             deltas[i] = delta;
-            if ((mark[pos] & POLL) != 0) {
+            int m = mark[pos];
+            byte kind = KIND[in[base + pos] & 0xFF];
+            if ((m & HANDLER) != 0 || kind == THROW) {
+                delta += (m & HANDLER) != 0 && kind == THROW ? 2 * HOOK_BYTES : HOOK_BYTES;
+                hooked = true;
+            }
+            if ((m & POLL) != 0) {
                 delta += POLL_BYTES;
                 count++;
             }
-            if (KIND[in[base + pos] & 0xFF] >= TABLESWITCH) {
+            if (kind >= TABLESWITCH) {
                 int oldPad = (4 - ((pos + 1) & 3)) & 3;
                 int newPad = (4 - ((pos + delta + 1) & 3)) & 3;
                 delta += newPad - oldPad;
@@ -432,24 +640,38 @@ final class BytePatcher extends ClassFile {
         return count;
     }
 
-    /** Writes the code: the entry poll, then the old code with polls and moved jump offsets. */
+    /**
+     * Writes the code: the entry poll, then the old code with the hooks, polls and moved jump
+     * offsets. At a site: the caught hook (a handler starts here), the poll, the thrown hook (before
+     * athrow), then the instruction.
+     */
     private boolean writeCode(int base, int end, int codeStart) {
-        pollCall();
+        pollCall(false);
         int copied = base;
-        for (int i = 0; i < jumpCount; i++) {
-            int pos = jumps[i];
+        for (int i = 0; i < siteCount; i++) {
+            int pos = sites[i];
             int p = base + pos;
             out.bytes(in, copied, p - copied);
-            boolean poll = (mark[pos] & POLL) != 0;
-            if (poll) {
-                pollCall();
-            }
-            int now = out.size - codeStart;
-            if (now != pos + deltas[i] + (poll ? POLL_BYTES : 0)) {
-                throw new IllegalStateException("offset");
-            }
+            int m = mark[pos];
             int op = in[p] & 0xFF;
             byte kind = KIND[op];
+            int inserted = 0;
+            if ((m & HANDLER) != 0) {
+                hookCall(true);
+                inserted += HOOK_BYTES;
+            }
+            if ((m & POLL) != 0) {
+                pollCall((m & IN_HANDLER) != 0);
+                inserted += POLL_BYTES;
+            }
+            if (kind == THROW) {
+                hookCall(false);
+                inserted += HOOK_BYTES;
+            }
+            int now = out.size - codeStart;
+            if (now != pos + deltas[i] + inserted) {
+                throw new IllegalStateException("offset");
+            }
             if (kind == JUMP) {
                 int d = moved(pos + s2(p + 1)) - now;
                 if (d != (short) d) {
@@ -462,8 +684,10 @@ final class BytePatcher extends ClassFile {
                 out.u1(op);
                 out.u4(moved(pos + s4(p + 1)) - now);
                 copied = p + 5;
-            } else {
+            } else if (kind >= TABLESWITCH) {
                 copied = p + writeSwitch(base, p, kind, now, codeStart);
+            } else {
+                copied = p; // athrow or a handler's first instruction: copied with the code after it
             }
         }
         out.bytes(in, copied, end - copied);
@@ -545,7 +769,8 @@ final class BytePatcher extends ClassFile {
         within(body + 2, 4L * n, "LineNumberTable");
         out.u2(n);
         for (int k = 0; k < n; k++) {
-            out.u2(moved(u2(body + 2 + 4 * k)));
+            int pc = u2(body + 2 + 4 * k);
+            out.u2(pc == 0 ? 0 : moved(pc)); // the entry poll takes the first line: a frame stopped there has it
             out.u2(u2(body + 4 + 4 * k));
         }
         return body + 2 + 4 * n;
@@ -599,12 +824,13 @@ final class BytePatcher extends ClassFile {
             }
             boolean polled = false;
             boolean jumpsBackFromHandler = false;
-            for (int k = 0; k < jumpCount; k++) {
-                int pos = jumps[k];
+            for (int k = 0; k < siteCount; k++) {
+                int pos = sites[k];
+                byte kind = KIND[in[base + pos] & 0xFF];
                 if (from <= pos && pos < handler && (mark[pos] & POLL) != 0) {
                     polled = true;
-                } else if (handler <= pos && pos < to
-                        && anyTargetBelow(base, base + pos, KIND[in[base + pos] & 0xFF], handler - pos)) {
+                } else if (kind >= JUMP && handler <= pos && pos < to
+                        && anyTargetBelow(base, base + pos, kind, handler - pos)) {
                     jumpsBackFromHandler = true;
                 }
             }
@@ -709,10 +935,10 @@ final class BytePatcher extends ClassFile {
                 out.bytes(in, p, 2);
                 p += 2;
             } else if (target >= 0x43 && target <= 0x46) { // instanceof, new, method references
-                out.u2(moved(u2(p)));
+                out.u2(instructionMoved(u2(p)));
                 p += 2;
             } else if (target >= 0x47 && target <= 0x4B) { // cast, type arguments
-                out.u2(moved(u2(p)));
+                out.u2(instructionMoved(u2(p)));
                 out.bytes(in, p + 2, 1);
                 p += 3;
             } else {
@@ -734,8 +960,8 @@ final class BytePatcher extends ClassFile {
                 refs.ref(p + 1);
                 out.u2(u2(p + 1));
                 p += 3;
-            } else if (tag == 8) {
-                out.u2(moved(u2(p + 1)));
+            } else if (tag == 8) { // Uninitialized(offset of the new), which may start a handler
+                out.u2(instructionMoved(u2(p + 1)));
                 p += 3;
             } else if (tag <= 6) {
                 p += 1;
@@ -746,8 +972,28 @@ final class BytePatcher extends ClassFile {
         return p;
     }
 
-    private void pollCall() {
+    private void pollCall(boolean inHandler) {
+        int ref;
+        if (inHandler) {
+            ref = pollInHandlerRef != 0 ? pollInHandlerRef
+                    : (pollInHandlerRef = methodref(PollSites.POLL_IN_HANDLER, false));
+        } else {
+            ref = pollRef != 0 ? pollRef : (pollRef = methodref(PollSites.POLL, false));
+        }
+        out.u1(0xB8); // invokestatic
+        out.u2(ref);
+    }
+
+    /** {@code dup; invokestatic Poll.caught/thrown(Throwable)}: the throwable on the stack stays. */
+    private void hookCall(boolean caught) {
+        int ref;
+        if (caught) {
+            ref = caughtRef != 0 ? caughtRef : (caughtRef = methodref(PollSites.CAUGHT, true));
+        } else {
+            ref = thrownRef != 0 ? thrownRef : (thrownRef = methodref(PollSites.THROWN, true));
+        }
+        out.u1(0x59); // dup
         out.u1(0xB8);
-        out.u2(pollRef);
+        out.u2(ref);
     }
 }

@@ -2,8 +2,9 @@ package dev.usethread.agent.weave;
 
 /**
  * Checks that a class file refers to no constant past its constant pool, outside code (the byte
- * patcher checks code itself). The patcher appends the poll's constants at the end of the pool: a
- * reference that pointed past the old end, which the JVM rejects, would then point at one of them and
+ * patcher checks code itself). The patcher appends the constants of the calls it inserts at the end
+ * of the pool (up to four Methodrefs: poll, pollInHandler, caught, thrown, and their names): a
+ * reference that pointed past the old end, which the JVM rejects, could then point at one of them and
  * be accepted. So such a class is declined; the JVM rejects it as it was.
  *
  * <p>It reads the references in the class header, fields, methods, and the

@@ -1,8 +1,9 @@
 package dev.usethread.agent.weave;
 
 /**
- * Adds HotSpot's {@code @jdk.internal.vm.annotation.ForceInline} to one method of a class file. The
- * agent applies it to {@code Poll.poll()} as the boot loader defines it (the JVM honours the
+ * Adds HotSpot's {@code @jdk.internal.vm.annotation.ForceInline} to named methods of a class file. The
+ * agent applies it to {@code Poll.poll()} and {@code Poll.pollInHandler()} as the boot loader
+ * defines it (the JVM honours the
  * annotation only there): C2 then inlines every woven poll whatever the caller's inlining budget.
  * Without it, big woven methods (an interpreter's dispatch loop with a poll per {@code continue})
  * spend that budget on polls; the polls that no longer fit become real calls, and the helpers that
@@ -17,12 +18,13 @@ public final class ForceInlineMarker {
     }
 
     /**
-     * The class file with the annotation on every method named {@code method}, or null if the class
-     * file is not as expected (then it is used unchanged: the annotation only changes speed).
+     * The class file with the annotation on every method named one of {@code methods}, or null if the
+     * class file is not as expected or a name matches no method (then it is used unchanged: the
+     * annotation only changes speed).
      */
-    public static byte[] mark(byte[] in, String method) {
+    public static byte[] mark(byte[] in, String... methods) {
         try {
-            return new Editor(in).mark(method);
+            return new Editor(in).mark(methods);
         } catch (RuntimeException malformed) {
             return null;
         }
@@ -35,11 +37,15 @@ public final class ForceInlineMarker {
             super(in);
         }
 
-        byte[] mark(String method) {
+        byte[] mark(String[] methods) {
             if (!readConstantPool() || cpCount + 2 > 0xFFFF) {
                 return null;
             }
-            byte[] methodName = ascii(method);
+            byte[][] names = new byte[methods.length][];
+            for (int i = 0; i < methods.length; i++) {
+                names[i] = ascii(methods[i]);
+            }
+            boolean[] found = new boolean[methods.length];
             int p = fieldsStart();
             int fields = u2(p);
             p += 2;
@@ -55,13 +61,13 @@ public final class ForceInlineMarker {
             out.utf8(ANNOTATIONS);
             out.utf8(FORCE_INLINE);
             out.bytes(in, cpEnd, p - cpEnd);
-            int methods = u2(p);
-            out.u2(methods);
+            int methodCount = u2(p);
+            out.u2(methodCount);
             p += 2;
-            int marked = 0;
-            for (int i = 0; i < methods; i++) {
+            for (int i = 0; i < methodCount; i++) {
                 int end = skipMember(p);
-                if (!utf8Is(u2(p + 2), methodName)) {
+                int named = indexOf(u2(p + 2), names);
+                if (named < 0) {
                     out.bytes(in, p, end - p);
                 } else {
                     int attrs = u2(p + 6);
@@ -78,12 +84,26 @@ public final class ForceInlineMarker {
                     out.u2(1); // one annotation
                     out.u2(forceInlineType);
                     out.u2(0); // no element values
-                    marked++;
+                    found[named] = true;
                 }
                 p = end;
             }
             out.bytes(in, p, in.length - p);
-            return marked == 0 ? null : out.toArray();
+            for (boolean f : found) {
+                if (!f) {
+                    return null;
+                }
+            }
+            return out.toArray();
+        }
+
+        private int indexOf(int utf8, byte[][] names) {
+            for (int k = 0; k < names.length; k++) {
+                if (utf8Is(utf8, names[k])) {
+                    return k;
+                }
+            }
+            return -1;
         }
     }
 }

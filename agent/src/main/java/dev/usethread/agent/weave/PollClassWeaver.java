@@ -1,5 +1,7 @@
 package dev.usethread.agent.weave;
 
+import java.util.BitSet;
+import java.util.List;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
@@ -7,20 +9,25 @@ import org.objectweb.asm.Opcodes;
 /** Routes every method that may get polls through {@link PollMethodWeaver}. */
 final class PollClassWeaver extends ClassVisitor {
     private final Weaver.Counter counter;
+    /** Per method in class-file order, from {@link HandlerCode#handlerBackEdges}. */
+    private final List<BitSet> handlerBackEdges;
+    private int methodIndex;
 
-    PollClassWeaver(ClassVisitor next, Weaver.Counter counter) {
+    PollClassWeaver(ClassVisitor next, Weaver.Counter counter, List<BitSet> handlerBackEdges) {
         super(Weaver.ASM_API, next);
         this.counter = counter;
+        this.handlerBackEdges = handlerBackEdges;
     }
 
     @Override
     public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
             String[] exceptions) {
+        BitSet backEdges = handlerBackEdges.get(methodIndex++);
         MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
         if (next == null || !weavable(access, name)) {
             return next;
         }
-        PollMethodWeaver weaver = new PollMethodWeaver(Weaver.ASM_API, next, true);
+        PollMethodWeaver weaver = new PollMethodWeaver(Weaver.ASM_API, next, true, name + descriptor, backEdges);
         counter.add(weaver);
         return weaver;
     }

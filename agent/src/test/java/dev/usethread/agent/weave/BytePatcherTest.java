@@ -20,7 +20,7 @@ import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 
-/** The byte patcher weaves exactly what the ASM weaver weaves, over real class files. */
+/** The byte patcher weaves exactly what the ASM weaver weaves (polls and hooks), over real class files. */
 class BytePatcherTest {
 
     @Test
@@ -33,6 +33,11 @@ class BytePatcherTest {
         int patched = 0;
         int polls = 0;
         List<String> declined = new ArrayList<>(); // javac's classes: none (jsr, handlers and all)
+        java.util.Map<String, Integer> calls = new java.util.TreeMap<>();
+        for (String call : new String[] {PollSites.POLL, PollSites.POLL_IN_HANDLER, PollSites.CAUGHT,
+                PollSites.THROWN}) {
+            calls.put(call, 0);
+        }
         for (Path f : files) {
             byte[] in = Files.readAllBytes(f);
             Weaver.Outcome asm = Weaver.weaveWithAsm(in);
@@ -48,11 +53,21 @@ class BytePatcherTest {
                 continue;
             }
             polls += bytes.polls;
-            assertThat(dump(bytes.bytes)).as(f.toString()).isEqualTo(dump(asm.bytes()));
+            List<String> code = dump(bytes.bytes);
+            assertThat(code).as(f.toString()).isEqualTo(dump(asm.bytes()));
+            for (String line : code) {
+                for (String call : calls.keySet()) {
+                    if (line.contains(PollSites.OWNER + "." + call + "(")) {
+                        calls.merge(call, 1, Integer::sum);
+                    }
+                }
+            }
         }
         assertThat(declined).isEmpty();
         assertThat(patched).isEqualTo(files.size());
         assertThat(polls).isGreaterThan(1000);
+        // The same code includes every kind of woven call, not only polls.
+        assertThat(calls.values()).as(calls.toString()).allMatch(n -> n > 0);
     }
 
     /**
@@ -304,7 +319,8 @@ class BytePatcherTest {
 
     /**
      * Same check over every class of the jars named in {@code -Dusethread.patcher.jars} (path
-     * separated), when given: prints how many classes the patcher handled and how many fell back.
+     * separated), when given: prints how many classes the patcher handled and how many fell back, and
+     * the size of the classes it wove before and after.
      */
     @Test
     void sameCodeAsTheAsmWeaverForGivenJars() throws IOException {
@@ -315,6 +331,8 @@ class BytePatcherTest {
             int patched = 0;
             int polls = 0;
             int asmPolls = 0;
+            long bytesIn = 0;
+            long bytesOut = 0;
             List<String> differ = new ArrayList<>();
             try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar)) {
                 for (java.util.zip.ZipEntry e : java.util.Collections.list(zip.entries())) {
@@ -332,6 +350,10 @@ class BytePatcherTest {
                     }
                     patched++;
                     polls += bytes.polls;
+                    if (bytes.bytes != null) {
+                        bytesIn += in.length;
+                        bytesOut += bytes.bytes.length;
+                    }
                     if (bytes.polls != asm.polls() || (bytes.bytes == null) != (asm.bytes() == null)
                             || (bytes.bytes != null && !dump(bytes.bytes).equals(dump(asm.bytes())))) {
                         differ.add(e.getName());
@@ -340,7 +362,7 @@ class BytePatcherTest {
             }
             System.out.println("JAR " + new java.io.File(jar).getName() + " classes=" + classes + " patched=" + patched
                     + " fellBack=" + (classes - patched) + " polls=" + polls + " asmPolls=" + asmPolls
-                    + " differ=" + differ.size());
+                    + " differ=" + differ.size() + " patchedBytesIn=" + bytesIn + " patchedBytesOut=" + bytesOut);
             assertThat(differ).as(jar).isEmpty();
             assertThat(polls).isEqualTo(asmPolls);
         }

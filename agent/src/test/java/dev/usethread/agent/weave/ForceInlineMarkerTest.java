@@ -17,11 +17,14 @@ import org.objectweb.asm.Opcodes;
 class ForceInlineMarkerTest {
 
     @Test
-    void marksOnlyTheNamedMethodAndKeepsEverythingElse() throws IOException {
+    void marksOnlyTheNamedMethodsAndKeepsEverythingElse() throws IOException {
         byte[] poll = pollClass();
-        byte[] marked = ForceInlineMarker.mark(poll, "poll");
+        byte[] marked = ForceInlineMarker.mark(poll, PollSites.FORCE_INLINE);
         assertThat(marked).isNotNull();
-        assertThat(annotations(marked)).containsExactly("poll " + ForceInlineMarker.FORCE_INLINE);
+        assertThat(annotations(marked)).containsExactlyInAnyOrder("poll " + ForceInlineMarker.FORCE_INLINE,
+                "pollInHandler " + ForceInlineMarker.FORCE_INLINE);
+        assertThat(annotations(ForceInlineMarker.mark(poll, "poll")))
+                .containsExactly("poll " + ForceInlineMarker.FORCE_INLINE);
         assertThat(annotations(poll)).isEmpty();
         // Same methods and code otherwise.
         assertThat(BytePatcherTest.dump(marked)).isEqualTo(BytePatcherTest.dump(poll));
@@ -30,6 +33,7 @@ class ForceInlineMarkerTest {
     @Test
     void leavesClassesItCannotMarkToTheCaller() throws IOException {
         assertThat(ForceInlineMarker.mark(pollClass(), "noSuchMethod")).isNull();
+        assertThat(ForceInlineMarker.mark(pollClass(), "poll", "noSuchMethod")).as("every name must match").isNull();
         assertThat(ForceInlineMarker.mark(new byte[] {1, 2, 3}, "poll")).isNull();
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES);
         cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "Annotated", null, "java/lang/Object", null);
