@@ -379,6 +379,7 @@ final class BytePatcher extends ClassFile {
      * about 450 ms compiling it, on a core the application needed).
      */
     private boolean code(int attr, int len) {
+        maxStackIn = u2(attr + 6);
         int codeLength = s4(attr + 10);
         if (codeLength <= 0 || codeLength > 0xFFFF || codeLength > len - 12) {
             throw new Malformed("code length " + codeLength);
@@ -841,7 +842,13 @@ final class BytePatcher extends ClassFile {
         return false;
     }
 
-    /** Copies a StackMapTable, offsets moved; returns its end. */
+    /** The max_stack of the method being copied, before any hook's extra slot. */
+    private int maxStackIn;
+
+    /**
+     * Copies a StackMapTable, offsets moved; returns its end. A frame whose stack exceeds max_stack is
+     * malformed (the JVM's ClassFormatError); the hooks' extra slot must not make it fit.
+     */
     private int frames(int body) {
         int n = u2(body);
         out.u2(n);
@@ -883,6 +890,7 @@ final class BytePatcher extends ClassFile {
                     out.u1(247);
                     out.u2(d);
                 }
+                stackFits(rest, 1);
                 p = types(rest, 1);
             } else if (type < 251) {
                 out.u1(type);
@@ -900,6 +908,7 @@ final class BytePatcher extends ClassFile {
                 int q = types(rest + 2, locals);
                 int stack = u2(q);
                 out.u2(stack);
+                stackFits(q + 2, stack);
                 p = types(q + 2, stack);
             }
         }
@@ -952,6 +961,21 @@ final class BytePatcher extends ClassFile {
     }
 
     /** Copies {@code n} verification types, remapping Uninitialized(offset); returns the end. */
+    /** Throws Malformed if the n verification types at p (long and double take two slots) exceed max_stack. */
+    private void stackFits(int p, int n) {
+        int slots = 0;
+        for (int i = 0; i < n; i++) {
+            int tag = u1(p);
+            slots += tag == 3 || tag == 4 ? 2 : 1;
+            p += tag == 7 || tag == 8 ? 3 : 1;
+        }
+        if (slots > maxStackIn) {
+            // A StringBuilder, not +: a new concatenation shape would allocate for its own linking.
+            throw new Malformed(new StringBuilder("a frame's stack of ").append(slots).append(" slots exceeds max_stack ")
+                    .append(maxStackIn).append(" in ").append(methodName()).toString());
+        }
+    }
+
     private int types(int p, int n) {
         for (int i = 0; i < n; i++) {
             int tag = u1(p);

@@ -2,16 +2,23 @@ package dev.usethread.agent.weave;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
@@ -21,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * defined and linked (so verified: class loaders other than the boot loader are verified by
  * default) with and without weaving, in fresh class loaders: the same mutants must load and the same
  * must fail, with the same error class; weaving must never throw, and must allocate no more than
- * {@code 64 × size + 64 KiB} per class. Seeded: {@code -Dusethread.fuzz.seed=N}; more mutants with
+ * {@code 64 × size + 64 KiB} per class. The defining runs in a child JVM (see the test method: HotSpot can crash
+ * on some malformed originals). Seeded: {@code -Dusethread.fuzz.seed=N}; more mutants with
  * {@code -Dusethread.fuzz.mutants=N} (default 3,000).
  */
 class ClassFileFuzzTest {
@@ -30,8 +38,92 @@ class ClassFileFuzzTest {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
+    /**
+     * Runs the comparison in a child JVM, because HotSpot 17 itself can crash (SIGSEGV in
+     * {@code ClassFileParser::parse_method}) on some truncated class files, unwoven, depending on what lies
+     * past the end of the buffer. Before each define the child writes the mutant and phase to a progress
+     * file: a crash defining the original is a JDK bug, so that mutant is skipped (counted, printed) and the
+     * run repeated; a crash defining the woven bytes fails the test, naming the mutant.
+     */
     @Test
     void mutantsLoadTheSameWithAndWithoutWeavingAndCostBoundedMemory() throws Exception {
+        Set<Integer> crashedUnwoven = new TreeSet<>();
+        List<String> crashes = new ArrayList<>();
+        for (int attempt = 0; attempt <= MAX_JVM_CRASHES; attempt++) {
+            Path progress = Files.createTempFile("usethread-fuzz", ".progress");
+            Path output = Files.createTempFile("usethread-fuzz", ".out");
+            try {
+                String skip = crashedUnwoven.stream().map(String::valueOf).collect(Collectors.joining(","));
+                Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-XX:ErrorFile=" + Path.of("target", "fuzz-hs_err_pid%p.log").toAbsolutePath(), "-XX:-CreateCoredumpOnCrash",
+                        "-cp", System.getProperty("java.class.path"),
+                        "-Dusethread.fuzz.seed=" + SEED, "-Dusethread.fuzz.mutants=" + MUTANTS,
+                        ClassFileFuzzTest.class.getName(), progress.toString(), skip)
+                        .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+                if (!child.waitFor(10, TimeUnit.MINUTES)) {
+                    child.destroyForcibly();
+                    throw new AssertionError("fuzz child JVM still running after 10 minutes; its output: " + Files.readString(output));
+                }
+                String out = Files.readString(output);
+                System.out.print(out);
+                List<String> lines = Files.readAllLines(progress);
+                String last = lines.isEmpty() ? "(nothing)" : lines.get(lines.size() - 1);
+                if (child.exitValue() == 0 && last.equals(PASSED)) {
+                    System.out.println("FUZZ skipped " + crashedUnwoven.size() + " mutants whose ORIGINAL bytes crashed the JVM"
+                            + " (HotSpot bug on malformed input, not weaving): " + crashes);
+                    return;
+                }
+                String[] crash = last.split(" ", 3); // "<mutant> <phase> <label>", written before each define
+                if (crash.length < 3 || !crash[0].matches("[0-9]+")) {
+                    throw new AssertionError("fuzz child JVM exited " + child.exitValue() + " after: " + last + "; its output:\n" + out);
+                }
+                String what = "JVM crashed (exit " + child.exitValue() + ", see target/fuzz-hs_err_pid*.log) defining " + crash[1]
+                        + " " + crash[2];
+                if (crash[1].equals(WOVEN)) {
+                    throw new AssertionError("the " + what + " (its original bytes had just been defined without a crash)");
+                }
+                System.out.println("FUZZ the " + what + ": a HotSpot bug on malformed input; repeating without that mutant");
+                crashes.add(crash[2]);
+                crashedUnwoven.add(Integer.parseInt(crash[0]));
+            } finally {
+                Files.deleteIfExists(progress);
+                Files.deleteIfExists(output);
+            }
+        }
+        throw new AssertionError("the JVM crashed more than " + MAX_JVM_CRASHES + " times on original mutants: " + crashes);
+    }
+
+    /** At scale HotSpot crashes about once per few thousand mutants; each crash costs one rerun. */
+    private static final int MAX_JVM_CRASHES = 5 + MUTANTS / 1000;
+    private static final String PASSED = "PASSED";
+    private static final String UNWOVEN = "unwoven";
+    private static final String WOVEN = "woven";
+
+    /** The child JVM: args are the progress file and the mutants not to define (comma-separated). */
+    public static void main(String[] args) throws Exception {
+        Set<Integer> skip = new TreeSet<>();
+        for (String m : args.length > 1 ? args[1].split(",") : new String[0]) {
+            if (!m.isEmpty()) {
+                skip.add(Integer.parseInt(m));
+            }
+        }
+        try (FileOutputStream progress = new FileOutputStream(args[0])) {
+            try {
+                fuzz(skip, progress);
+                progress.write((PASSED + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (Throwable t) { // a failed assertion, not a crash: say so last
+                t.printStackTrace();
+                progress.write(("FAILED " + t.toString().replace('\n', ' ') + "\n").getBytes(StandardCharsets.UTF_8));
+                System.exit(1);
+            }
+        }
+    }
+
+    private static void step(FileOutputStream progress, int m, String phase, String label) throws IOException {
+        progress.write((m + " " + phase + " " + label + "\n").getBytes(StandardCharsets.UTF_8)); // unbuffered: survives a crash
+    }
+
+    static void fuzz(Set<Integer> skip, FileOutputStream progress) throws Exception {
         List<Original> originals = originals();
         assertThat(originals).hasSizeGreaterThan(200);
         Random random = new Random(SEED);
@@ -65,6 +157,11 @@ class ClassFileFuzzTest {
             }
             assertThat(allocated).as("bytes allocated weaving %s of %d bytes", label, mutant.length)
                     .isLessThanOrEqualTo(64L * mutant.length + 64 * 1024);
+            if (skip.contains(m)) { // its original crashed the JVM in an earlier run
+                outcomes.merge("skipped, the JVM crashed on the original", 1, Integer::sum);
+                continue;
+            }
+            step(progress, m, UNWOVEN, label);
             long t1 = System.nanoTime();
             String unwoven = load(mutant);
             loadNanos += System.nanoTime() - t1;
@@ -75,10 +172,14 @@ class ClassFileFuzzTest {
                 }
                 continue;
             }
+            step(progress, m, WOVEN, label);
             String woven = load(outcome.bytes());
             outcomes.merge((unwoven.equals("ok") ? "loads" : "fails") + ", woven", 1, Integer::sum);
             if (!woven.equals(unwoven)) {
-                differ.add(label + ": without weaving " + loadError(mutant) + ", woven " + loadError(outcome.bytes()));
+                step(progress, m, UNWOVEN, label);
+                Throwable unwovenError = loadError(mutant);
+                step(progress, m, WOVEN, label);
+                differ.add(label + ": without weaving " + unwovenError + ", woven " + loadError(outcome.bytes()));
             }
         }
         System.out.println("FUZZ " + MUTANTS + " mutants of " + originals.size() + " classes, seed " + SEED + ": "

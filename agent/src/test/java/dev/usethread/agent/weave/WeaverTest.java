@@ -285,6 +285,55 @@ class WeaverTest {
         assertThat(declined).isGreaterThan(in.length / 2);
     }
 
+    /**
+     * A handler's frame holds the caught exception, one stack slot; with max_stack 0 HotSpot rejects the
+     * class (ClassFormatError). The hooks' extra slot must not make it fit (found by ClassFileFuzzTest,
+     * seed 1, mutant 7873: woven, it failed with a VerifyError instead), so it is left as it was.
+     */
+    @Test
+    void aFrameStackOverMaxStackIsLeftAsItWas() {
+        byte[] valid = handlerFrame(1);
+        assertThat(ClassFileFuzzTest.load(valid)).isEqualTo("ok");
+        assertThat(Weaver.weave(valid).woven()).isTrue(); // the same method otherwise gets polls and hooks
+        byte[] malformed = handlerFrame(0);
+        assertThat(ClassFileFuzzTest.load(malformed)).isEqualTo("java.lang.ClassFormatError");
+        Weaver.Outcome outcome = Weaver.weave(malformed);
+        assertThat(outcome.woven()).isFalse();
+        assertThat(outcome.skipReason()).contains("a frame's stack of 1 slots exceeds max_stack 0 in run(I)I");
+    }
+
+    /** {@code static int run(int)}: a try range, a loop after it, and a handler for Throwable; max_stack as given. */
+    private static byte[] handlerFrame(int maxStack) {
+        ClassWriter cw = new ClassWriter(0);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "HandlerFrame", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+        mv.visitCode();
+        Label start = new Label();
+        Label end = new Label();
+        Label loop = new Label();
+        Label handler = new Label();
+        mv.visitTryCatchBlock(start, end, handler, "java/lang/Throwable");
+        mv.visitLabel(start);
+        mv.visitIincInsn(0, 1);
+        mv.visitLabel(end);
+        mv.visitLabel(loop);
+        mv.visitFrame(Opcodes.F_SAME, 0, null, 0, null);
+        mv.visitIincInsn(0, -1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitJumpInsn(Opcodes.IFGT, loop);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(handler);
+        mv.visitFrame(Opcodes.F_SAME1, 0, null, 1, new Object[] {"java/lang/Throwable"});
+        mv.visitInsn(Opcodes.POP);
+        mv.visitInsn(Opcodes.ICONST_0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitMaxs(maxStack, 1);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
     private static byte[] handcrafted(boolean selfCovering) {
         ClassWriter cw = new ClassWriter(0);
         cw.visit(Opcodes.V1_5, Opcodes.ACC_PUBLIC, "Handcrafted", null, "java/lang/Object", null);
