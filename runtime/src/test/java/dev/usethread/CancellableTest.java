@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.usethread.internal.Poll;
+import dev.usethread.internal.PollingSpin;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -41,16 +42,8 @@ class CancellableTest {
         final AtomicReference<Throwable> stoppedBy = new AtomicReference<>();
 
         String spin() {
-            started.countDown();
-            long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
             try {
-                while (System.nanoTime() < giveUp) {
-                    Poll.poll();
-                }
-                return "ran out of time";
-            } catch (Throwable t) {
-                stoppedBy.set(t);
-                throw t;
+                return PollingSpin.spin(started, stoppedBy);
             } finally {
                 stopped.countDown();
             }

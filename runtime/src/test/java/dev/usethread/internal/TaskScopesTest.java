@@ -28,21 +28,6 @@ class TaskScopesTest {
         POOL.shutdownNow();
     }
 
-    /** Spins polling until stopped; records how it ended. */
-    private static Object spin(CountDownLatch started, AtomicReference<Throwable> stoppedBy) {
-        started.countDown();
-        long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        try {
-            while (System.nanoTime() < giveUp) {
-                Poll.poll();
-            }
-            return "ran out of time";
-        } catch (Throwable t) {
-            stoppedBy.set(t);
-            throw t;
-        }
-    }
-
     private static String nextTaskSees() throws Exception {
         return POOL.submit(() -> {
             Poll.poll();
@@ -58,7 +43,7 @@ class TaskScopesTest {
         AtomicReference<Thread> runner = new AtomicReference<>();
         FutureTask<Object> task = new FutureTask<>(() -> {
             runner.set(Thread.currentThread());
-            return TaskScopes.call(() -> spin(started, stoppedBy), self.get());
+            return TaskScopes.call(() -> PollingSpin.spin(started, stoppedBy), self.get());
         });
         self.set(task);
         POOL.execute(task);
@@ -82,7 +67,7 @@ class TaskScopesTest {
             me.cancel(false);
             TaskScopes.cancel(Thread.currentThread(), me); // finds no scope: interrupts, as the JDK does
             cancelled.countDown();
-            return TaskScopes.call(() -> spin(started, stoppedBy), me);
+            return TaskScopes.call(() -> PollingSpin.spin(started, stoppedBy), me);
         });
         self.set(task);
         POOL.execute(task);
@@ -99,7 +84,7 @@ class TaskScopesTest {
         CompletableFuture<Object> future = new CompletableFuture<>();
         POOL.execute(() -> {
             try {
-                future.complete(TaskScopes.supply(() -> spin(started, stoppedBy), future));
+                future.complete(TaskScopes.supply(() -> PollingSpin.spin(started, stoppedBy), future));
             } catch (Throwable t) {
                 future.completeExceptionally(t);
             }
