@@ -150,7 +150,8 @@ public final class AgentMain {
         ClassFileTransformer forceInline = new PollForceInline();
         inst.addTransformer(forceInline);
         try {
-            for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.ThreadState",
+            for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.GroupPolls",
+                    "dev.usethread.internal.ThreadState",
                     "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal",
                     // The hand-off hooks run inside ForkJoinPool and ThreadPoolExecutor: no class
                     // loading of ours should start there.
@@ -168,18 +169,24 @@ public final class AgentMain {
     }
 
     /**
-     * Marks {@code Poll.poll()} and {@code Poll.pollInHandler()} {@code @ForceInline} as the boot
-     * loader defines it (see
+     * Marks {@code Poll.poll()}, {@code Poll.pollInHandler()} and every poll of {@code GroupPolls}
+     * {@code @ForceInline} as the boot loader defines them (see
      * {@link ForceInlineMarker}); a class, not a lambda, to keep start-up free of lambda bootstraps.
      */
     private static final class PollForceInline implements ClassFileTransformer {
         @Override
         public byte[] transform(ClassLoader loader, String className, Class<?> redefined,
                 ProtectionDomain domain, byte[] classFile) {
-            if (loader != null || redefined != null || !PollSites.OWNER.equals(className)) {
+            if (loader != null || redefined != null) {
                 return null;
             }
-            return ForceInlineMarker.mark(classFile, PollSites.FORCE_INLINE);
+            if (PollSites.OWNER.equals(className)) {
+                return ForceInlineMarker.mark(classFile, PollSites.FORCE_INLINE);
+            }
+            if (PollSites.GROUP_OWNER.equals(className)) {
+                return ForceInlineMarker.mark(classFile, PollSites.GROUP_FORCE_INLINE);
+            }
+            return null;
         }
     }
 

@@ -23,7 +23,7 @@ final class CompilationLog {
     private CompilationLog() {
     }
 
-    /** The reason C2 gave at every call site of {@code holder.name} it considered, in log order. */
+    /** The reason C2 gave at every call site of a method of {@code holder} whose name matches the regex {@code name}, in log order. */
     static List<String> c2InliningReasons(Path log, String holder, String name)
             throws IOException, SAXException, ParserConfigurationException {
         List<String> reasons = new ArrayList<>();
@@ -51,7 +51,8 @@ final class CompilationLog {
                         methods.put(a.getValue("id"), klasses.get(a.getValue("holder")) + "::" + a.getValue("name"));
                         break;
                     case "call":
-                        awaitingDecision = c2 && (holder + "::" + name).equals(methods.get(a.getValue("method")));
+                        String callee = methods.get(a.getValue("method"));
+                        awaitingDecision = c2 && callee != null && callee.matches(java.util.regex.Pattern.quote(holder + "::") + name);
                         break;
                     case "inline_success":
                     case "inline_fail":

@@ -84,7 +84,7 @@ class ScenarioTest {
     }
 
     /**
-     * The agent marks Poll.poll() and Poll.pollInHandler() @ForceInline as the boot loader defines
+     * The agent marks the polls of GroupPolls (pN, hN) @ForceInline as the boot loader defines
      * it, and C2 honours that: woven polls are inlined whatever the caller's inlining budget (big
      * woven methods stay fast).
      *
@@ -103,14 +103,14 @@ class ScenarioTest {
         jvmArgs.add("-XX:LogFile=" + log);
         ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
         assertThat(out.exitCode).as(out.toString()).isZero();
-        // poll and pollInHandler are both marked (AgentMain, PollSites.FORCE_INLINE); the hooks are not.
-        List<String> reasons = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll", "poll");
-        assertThat(reasons).as("C2's inlining decisions for calls to Poll.poll()").isNotEmpty()
+        // Every pN and hN is marked (AgentMain, PollSites.GROUP_FORCE_INLINE); the hooks are not.
+        List<String> reasons = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.GroupPolls", "p[0-9]+");
+        assertThat(reasons).as("C2's inlining decisions for calls to GroupPolls.pN()").isNotEmpty()
                 .containsOnly("force inline by annotation");
         // EndlessLoop may hold no loop in handler code; any call C2 saw must be inlined the same way.
-        List<String> inHandler = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll",
-                "pollInHandler");
-        assertThat(inHandler).as("C2's inlining decisions for calls to Poll.pollInHandler()")
+        List<String> inHandler = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.GroupPolls",
+                "h[0-9]+");
+        assertThat(inHandler).as("C2's inlining decisions for calls to GroupPolls.hN()")
                 .allMatch("force inline by annotation"::equals);
     }
 

@@ -72,7 +72,7 @@ public final class CancelScope implements CancelEvent {
             }
         }
         if (armed) {
-            Poll.ensureDisarmer();
+            Poll.ensureArming();
         }
     }
 
@@ -136,7 +136,7 @@ public final class CancelScope implements CancelEvent {
             onCancel = null;
         }
         if (armed) {
-            Poll.ensureDisarmer(); // after the interrupt: the cancellation does not wait for a thread start
+            Poll.ensureArming(); // after the interrupt: the cancellation does not wait for a thread start
         }
         for (Runnable action : actions) {
             runAction(action);

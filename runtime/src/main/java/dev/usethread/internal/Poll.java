@@ -4,24 +4,28 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.MutableCallSite;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The entry point that the agent weaves into loop back-edges and method entries. Its name and
- * signature ({@code public static void poll()}) are a stable contract with woven code.
+ * The entry points of woven code and the cancelled-thread mask behind them.
  *
- * <p>Design (numbers in BENCHMARKS.md): {@code poll()} calls a {@code static final} invoker of a
- * {@link MutableCallSite}. While no intrusive cancellation is in flight the site's target is an
- * empty method, which C2 inlines and folds away, so compiled woven code is the same machine code as
- * unwoven code (vectorization included). A cancellation <em>arms</em> the site: polls then test
- * the current thread's bit in a read-mostly mask of cancelled threads, so bystander threads do not
- * take the slow path. Changing the target deoptimizes the compiled code that inlined
- * the old one, which is what lets a hot compiled loop notice. The site is disarmed only after a quiet
- * period with nothing cancelled (hysteresis), so frequent cancellation costs one array check per
- * poll instead of a deoptimization per cancel.
+ * <p>Design (numbers in BENCHMARKS.md): a poll compares the target of a {@code static final}
+ * {@link MutableCallSite} with an empty method. While nothing is cancelled every site's target is
+ * that empty method, which C2 treats as a constant and folds away, so compiled woven code is the
+ * same machine code as unwoven code (vectorization included). A cancellation <em>arms</em> sites:
+ * polls then test the current thread's bit in a read-mostly mask of cancelled threads, so bystander
+ * threads do not take the slow path. Changing a site's target deoptimizes the compiled code that
+ * inlined the old one, which is what lets a hot compiled loop notice.
  *
- * <p>{@code -Dusethread.poll=flag} keeps the site armed for the life of the JVM: every poll then
- * costs a load and a branch, but a cancellation needs no safepoint. That is the choice for
+ * <p>There is a site per poll group ({@link PollGroup}, {@link GroupPolls}), one for hand-written
+ * {@link #poll()} calls, and a global one that every poll also checks. {@link Arming} arms only the
+ * groups of the classes in the cancelled thread's stack trace, so code that only other threads run
+ * is neither deoptimized nor checked; it falls back to the global site when that does not stop the
+ * thread. Sites are disarmed after a quiet period with nothing cancelled (hysteresis), so frequent
+ * cancellation costs one mask check per poll of the affected groups instead of a deoptimization per
+ * cancel.
+ *
+ * <p>{@code -Dusethread.poll=flag} keeps the global site armed for the life of the JVM: every poll
+ * then costs a load and a branch, but a cancellation needs no safepoint. That is the choice for
  * Parallel/Serial GC without {@code -XX:+UseCountedLoopSafepoints}, where a deoptimization is not
  * seen by a counted loop until it ends.
  *
@@ -29,18 +33,20 @@ import java.util.concurrent.TimeUnit;
  * JDK code: it links only to JDK classes and never calls back into woven code on its fast path.
  */
 public final class Poll {
-    private static final Object LOCK = new Object();
+    static final Object LOCK = new Object();
 
-    /** True when the site stays armed for ever ({@code -Dusethread.poll=flag}). */
+    /** True when the global site stays armed for ever ({@code -Dusethread.poll=flag}). */
     static final boolean ALWAYS_ARMED = "flag".equals(System.getProperty("usethread.poll"));
-    private static final long BASE_QUIET_NANOS =
-            TimeUnit.MILLISECONDS.toNanos(Long.getLong("usethread.poll.quietMillis", 1000L));
-    private static final long MAX_QUIET_NANOS =
-            TimeUnit.MILLISECONDS.toNanos(Long.getLong("usethread.poll.maxQuietMillis", 30_000L));
 
-    private static final MutableCallSite SITE;
-    private static final MethodHandle IDLE;
-    private static final MethodHandle ARMED;
+    /** Every site's target while idle: compiled away entirely. */
+    static final MethodHandle IDLE;
+    /** An armed site's target (only its identity matters: polls compare targets with IDLE). */
+    static final MethodHandle ARMED;
+    /** Checked by every poll: armed when the targeted sites did not stop a cancelled thread. */
+    static final MutableCallSite ALL;
+    /** The site of {@link #poll()} and {@link #pollInHandler()} (hand-written calls, no group). */
+    static final MutableCallSite UNGROUPED;
+    private static final MutableCallSite[] GROUP_SITES = new MutableCallSite[PollGroup.COUNT];
 
     /**
      * Bit {@code id % 64} is set while a thread with that id is inside an intrusive scope whose
@@ -52,50 +58,49 @@ public final class Poll {
     private static final int[] THREADS_PER_BIT = new int[64];
     /** Number of entered, not yet exited scopes (intrusive or not) whose cancellation was requested. */
     private static volatile int pending;
-
-    // Guarded by LOCK:
-    private static int cancelledThreads;
-    private static boolean armed;
-    private static long quietSinceNanos;
-    private static long lastDisarmNanos;
-    private static long quietNanos = BASE_QUIET_NANOS;
-    private static Thread disarmer;
-    private static long flips;
+    /** Threads with a cancelled intrusive scope; guarded by LOCK. */
+    static int cancelledThreads;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             MethodType voidType = MethodType.methodType(void.class);
             IDLE = lookup.findStatic(Poll.class, "idle", voidType);
-            ARMED = lookup.findStatic(Poll.class, "armedCheck", voidType);
+            ARMED = lookup.findStatic(Poll.class, "armed", voidType);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
-        armed = ALWAYS_ARMED;
-        SITE = new MutableCallSite(armed ? ARMED : IDLE);
+        ALL = new MutableCallSite(ALWAYS_ARMED ? ARMED : IDLE);
+        UNGROUPED = new MutableCallSite(IDLE);
+        for (int g = 0; g < GROUP_SITES.length; g++) {
+            GROUP_SITES[g] = new MutableCallSite(IDLE);
+        }
     }
 
     private Poll() {
     }
 
-    /** Woven poll: throws {@code CancelledSignal} if this thread's intrusive run was cancelled. */
+    /**
+     * Hand-written poll (the agent weaves {@link GroupPolls}' instead): throws {@code CancelledSignal}
+     * if this thread's intrusive run was cancelled.
+     */
     public static void poll() {
         // C2 treats the target of a constant call site as a constant (with a dependency that the
-        // next setTarget invalidates), so while idle this comparison and the branch vanish.
-        MutableCallSite site = SITE;
-        if (site != null && site.getTarget() != IDLE) { // null: woven JDK code running in our <clinit>
+        // next setTarget invalidates), so while idle these comparisons and the branch vanish.
+        MutableCallSite site = UNGROUPED;
+        if (site != null && (site.getTarget() != IDLE || ALL.getTarget() != IDLE)) { // null: woven JDK code in our <clinit>
             armedCheck();
         }
     }
 
     /**
-     * Woven at a back-edge whose loop lies wholly in exception-handler code (a loop inside a
-     * {@code finally} or {@code catch} body): like {@link #poll()}, except that while this thread
-     * runs the handler that caught its cancellation signal, the loop is cleanup and goes on.
+     * Like {@link #poll()}, for a back-edge whose loop lies wholly in exception-handler code (a loop
+     * inside a {@code finally} or {@code catch} body): while this thread runs the handler that caught
+     * its cancellation signal, the loop is cleanup and goes on.
      */
     public static void pollInHandler() {
-        MutableCallSite site = SITE;
-        if (site != null && site.getTarget() != IDLE) {
+        MutableCallSite site = UNGROUPED;
+        if (site != null && (site.getTarget() != IDLE || ALL.getTarget() != IDLE)) {
             armedCheckInHandler();
         }
     }
@@ -125,13 +130,19 @@ public final class Poll {
         }
     }
 
-    /** The site's target while nothing is cancelled: compiled away entirely. */
+    static MutableCallSite groupSite(int group) {
+        return GROUP_SITES[group];
+    }
+
     private static void idle() {
+    }
+
+    private static void armed() {
     }
 
     /** The check while armed: a shared, read-mostly word; only (probably) cancelled threads go on. */
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
-    private static void armedCheck() {
+    static void armedCheck() {
         long mask = cancelledMask;
         if (mask != 0 && (mask & (1L << Thread.currentThread().getId())) != 0) {
             ThreadState.pollSlow(false, false);
@@ -139,7 +150,7 @@ public final class Poll {
     }
 
     @SuppressWarnings("deprecation")
-    private static void armedCheckInHandler() {
+    static void armedCheckInHandler() {
         long mask = cancelledMask;
         if (mask != 0 && (mask & (1L << Thread.currentThread().getId())) != 0) {
             ThreadState.pollSlow(false, true);
@@ -153,8 +164,9 @@ public final class Poll {
 
     /**
      * A scope of {@code state}'s thread became cancelled while entered (or was entered cancelled).
-     * For an intrusive scope this arms the poll before the caller interrupts the thread, so a thread
-     * woken from {@code sleep}/{@code wait}/{@code park} meets an armed poll.
+     * For an intrusive scope the thread's mask bit is set before the caller interrupts it, and the
+     * thread is handed to {@link Arming}, which arms the sites of its code in the background: the
+     * caller does not wait for a deoptimization.
      */
     static void scopeCancelled(ThreadState state, boolean intrusive) {
         synchronized (LOCK) {
@@ -165,7 +177,8 @@ public final class Poll {
                     cancelledMask |= 1L << bit;
                 }
                 cancelledThreads++;
-                arm();
+                state.cancellations++;
+                Arming.cancelled(state);
             }
         }
     }
@@ -180,76 +193,18 @@ public final class Poll {
                     cancelledMask &= ~(1L << bit);
                 }
                 if (--cancelledThreads == 0) {
-                    quietSinceNanos = System.nanoTime();
-                    LOCK.notifyAll();
+                    Arming.calm();
                 }
             }
         }
-    }
-
-    // Holds LOCK. Re-arming soon after a disarm doubles the quiet period (frequent cancellation
-    // then stays armed instead of deoptimizing on every cancel); a long calm resets it.
-    private static void arm() {
-        if (armed) {
-            return;
-        }
-        long now = System.nanoTime();
-        if (flips > 0 && now - lastDisarmNanos < 10 * quietNanos) {
-            quietNanos = Math.max(BASE_QUIET_NANOS, Math.min(MAX_QUIET_NANOS, quietNanos * 2));
-        } else {
-            quietNanos = BASE_QUIET_NANOS;
-        }
-        retarget(ARMED);
-        armed = true;
-        LOCK.notifyAll();
     }
 
     /**
-     * Starts the thread that disarms the site after a quiet period, if the site is armed and none
-     * runs. Called by the cancelling thread after it interrupted the cancelled one: starting a
-     * thread takes 0.1 ms, sometimes milliseconds, which the cancellation should not wait for.
+     * Starts the arming thread if none runs. Called by the cancelling thread after it interrupted the
+     * cancelled one, outside its locks: starting a thread takes 0.1 ms, sometimes milliseconds.
      */
-    static void ensureDisarmer() {
-        synchronized (LOCK) {
-            if (armed && !ALWAYS_ARMED && disarmer == null) {
-                disarmer = new Thread(Poll::disarmWhenQuiet, "usethread-poll-disarm");
-                disarmer.setDaemon(true);
-                disarmer.start();
-            }
-        }
-    }
-
-    private static void retarget(MethodHandle target) {
-        SITE.setTarget(target); // deoptimizes compiled code that inlined the old target
-        MutableCallSite.syncAll(new MutableCallSite[] {SITE});
-        flips++;
-    }
-
-    private static void disarmWhenQuiet() {
-        synchronized (LOCK) {
-            while (true) {
-                try {
-                    if (!armed) {
-                        disarmer = null; // the next arm() starts a new one: no thread lingers while idle
-                        return;
-                    }
-                    if (cancelledThreads != 0) {
-                        LOCK.wait();
-                        continue;
-                    }
-                    long waited = System.nanoTime() - quietSinceNanos;
-                    if (waited < quietNanos) {
-                        TimeUnit.NANOSECONDS.timedWait(LOCK, quietNanos - waited);
-                        continue;
-                    }
-                    retarget(IDLE);
-                    armed = false;
-                    lastDisarmNanos = System.nanoTime();
-                } catch (InterruptedException e) {
-                    // nobody else interrupts this thread; keep serving until disarmed
-                }
-            }
-        }
+    static void ensureArming() {
+        Arming.ensureWorker();
     }
 
     /** For tests and diagnostics: cancelled scopes in flight. */
@@ -257,17 +212,23 @@ public final class Poll {
         return pending;
     }
 
-    /** For tests and diagnostics: whether woven polls currently check for cancellation. */
+    /** For tests and diagnostics: whether any poll site is armed. */
     public static boolean isArmed() {
-        synchronized (LOCK) {
-            return armed;
-        }
+        return Arming.anyArmed();
     }
 
-    /** For tests and diagnostics: how often the poll site changed target (each one deoptimizes). */
+    /** For tests and diagnostics: whether the site of poll group {@code group} is armed. */
+    public static boolean isGroupArmed(int group) {
+        return Arming.isArmed(java.util.Objects.checkIndex(group, PollGroup.COUNT));
+    }
+
+    /** For tests and diagnostics: whether the global site, which every poll checks, is armed. */
+    public static boolean isGloballyArmed() {
+        return Arming.isArmed(Arming.ALL);
+    }
+
+    /** For tests and diagnostics: how often a poll site changed target (each one may deoptimize). */
     public static long targetChanges() {
-        synchronized (LOCK) {
-            return flips;
-        }
+        return Arming.targetChanges();
     }
 }

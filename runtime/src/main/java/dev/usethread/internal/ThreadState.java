@@ -13,8 +13,16 @@ final class ThreadState {
     volatile int shieldDepth;
     /** Entered intrusive scopes whose cancellation was requested; guarded by Poll's lock. */
     int cancelledIntrusiveScopes;
+    /** How often cancelledIntrusiveScopes went from 0 to 1; guarded by Poll's lock. */
+    int cancellations;
     /** An interrupt that arrived inside a shielded region, delivered when the region ends. */
     private boolean deferredInterrupt;
+    /**
+     * Set when a signal was thrown on this thread, cleared when its last cancelled scope is exited:
+     * lets the arming thread tell a thread that swallowed the cancellation's interrupt and waits
+     * again from one that is already unwinding.
+     */
+    volatile boolean signalThrown;
     /** Guards against polls re-entering from code the slow path calls (woven JDK classes). */
     private boolean inSlowPath;
     /** Whether a signal is unwinding this thread and which frame handles it; owner thread only. */
@@ -58,6 +66,7 @@ final class ThreadState {
                     state.clinitRecheckNanos = System.nanoTime() + CLINIT_RECHECK_NANOS;
                 } else {
                     state.unwinding.signalThrown();
+                    state.signalThrown = true;
                 }
             }
         } finally {
@@ -108,12 +117,14 @@ final class ThreadState {
     /** The runtime itself throws a signal on this thread (checkpoint, throwIfSet, emit). */
     void signalThrownByRuntime() {
         unwinding.signalThrown();
+        signalThrown = true;
     }
 
     /** A scope of this thread was exited: once no cancelled scope is left, unwinding is over. */
     void scopeExited() {
         if (outermostCancelled(true) == null) {
             unwinding.reset();
+            signalThrown = false;
             clinitRecheckNanos = 0;
         }
     }

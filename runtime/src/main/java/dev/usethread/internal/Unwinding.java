@@ -170,6 +170,7 @@ final class Unwinding {
         /** The poll's and the hooks' own frames, above the frame that polled or handles. */
         private static boolean isOwnFrame(String className) {
             return className.equals("dev.usethread.internal.Poll")
+                    || className.equals("dev.usethread.internal.GroupPolls")
                     || className.equals("dev.usethread.internal.ThreadState")
                     || className.equals("dev.usethread.internal.Unwinding")
                     || className.equals("dev.usethread.Cancellation");

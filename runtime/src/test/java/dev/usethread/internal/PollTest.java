@@ -139,9 +139,10 @@ class PollTest {
         // The quiet period is 1 s, doubled (up to 30 s) when other tests re-armed the site recently.
         waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90));
         assertThat(Poll.pendingCount()).isZero();
-        // The disarming thread ends once the poll is idle: no thread lingers.
+        // The arming thread ends a while (usethread.poll.lingerMillis, 3 s in these tests) after the
+        // sites are idle: no thread stays for the JVM's life.
         waitFor(() -> Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(th -> th.getName().equals("usethread-poll-disarm")), Duration.ofSeconds(90));
+                .noneMatch(th -> th.getName().equals("usethread-poll")), Duration.ofSeconds(90));
     }
 
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
@@ -159,7 +160,7 @@ class PollTest {
         waitFor(condition, LIVENESS);
     }
 
-    private static void waitFor(BooleanSupplier condition, Duration limit) throws InterruptedException {
+    static void waitFor(BooleanSupplier condition, Duration limit) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

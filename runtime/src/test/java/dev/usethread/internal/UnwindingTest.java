@@ -13,30 +13,38 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The unwinding rule: cleanup on the way out of a cancellation runs to completion, swallowers are
- * still stopped. The code here is woven by hand exactly as the agent weaves it: {@code Poll.poll()}
- * at method entries and back-edges, {@code Poll.caught(t)} at handler starts, {@code Poll.thrown(t)}
- * before {@code athrow}, {@code Poll.pollInHandler()} at back-edges of loops inside handlers. The
- * it-tests run the same shapes through the real agent.
+ * still stopped. The code here is woven by hand exactly as the agent weaves it: its poll group's
+ * {@code GroupPolls.p208()} at method entries and back-edges, {@code Poll.caught(t)} at handler
+ * starts, {@code Poll.thrown(t)} before {@code athrow}, {@code GroupPolls.h208()} at back-edges of
+ * loops inside handlers. The it-tests run the same shapes through the real agent.
  */
 class UnwindingTest {
+    /** This class's poll group, as the agent computes it: the polls above must be its own. */
+    private static final int GROUP = 208;
+
+    @Test
+    void thePollsAboveAreThoseOfThisClasssGroup() {
+        assertThat(PollGroup.of(UnwindingTest.class.getName())).isEqualTo(GROUP);
+    }
+
     private static final Duration LIVENESS = Duration.ofSeconds(20);
 
     /** A woven method that does some work: polls at entry and at its loop's back-edge. */
     static int cleanupWork(int iterations) {
-        Poll.poll();
+        GroupPolls.p208();
         int sum = 0;
         for (int i = 0; i < iterations; i++) {
             sum += i;
-            Poll.poll();
+            GroupPolls.p208();
         }
         return sum;
     }
 
     static void spin(AtomicInteger progress) {
-        Poll.poll();
+        GroupPolls.p208();
         while (true) {
             progress.incrementAndGet();
-            Poll.poll();
+            GroupPolls.p208();
         }
     }
 
@@ -53,7 +61,7 @@ class UnwindingTest {
                 int released = 0;
                 for (int i = 0; i < 3; i++) { // a loop written in the finally block itself
                     released++;
-                    Poll.pollInHandler();
+                    GroupPolls.h208();
                 }
                 cleanedUp.addAndGet(released);
                 Poll.thrown(t);
@@ -123,14 +131,14 @@ class UnwindingTest {
 
     static final class Helpers {
         static void unlock(ReentrantLock lock) {
-            Poll.poll(); // the entry poll that used to throw again and leave the lock held
+            GroupPolls.p208(); // the entry poll that used to throw again and leave the lock held
             lock.unlock();
         }
 
         static void log(AtomicInteger logged) {
-            Poll.poll();
+            GroupPolls.p208();
             for (int i = 0; i < 100; i++) {
-                Poll.poll();
+                GroupPolls.p208();
             }
             logged.incrementAndGet();
         }
@@ -150,7 +158,7 @@ class UnwindingTest {
                     swallowed.incrementAndGet();
                     Helpers.log(logged);
                 }
-                Poll.poll(); // the retry loop's back-edge, in normal code
+                GroupPolls.p208(); // the retry loop's back-edge, in normal code
             }
         });
         assertThat(ended).isInstanceOf(CancelledSignal.class);
@@ -165,7 +173,7 @@ class UnwindingTest {
         Throwable ended = runCancelled(progress, () -> {
             while (true) {
                 swallowOnce(progress, swallowed);
-                Poll.poll();
+                GroupPolls.p208();
             }
         });
         assertThat(ended).isInstanceOf(CancelledSignal.class);
@@ -173,7 +181,7 @@ class UnwindingTest {
     }
 
     static void swallowOnce(AtomicInteger progress, AtomicInteger swallowed) {
-        Poll.poll();
+        GroupPolls.p208();
         try {
             spin(progress);
         } catch (Throwable t) {

@@ -60,6 +60,10 @@ final class BytePatcher extends ClassFile {
     private ByteOut pool;
     private int nextConstant;
     private int ownerClass;
+    private int groupOwnerClass;
+    /** This class's poll methods in GroupPolls: for back-edges and entries, and in handler code. */
+    private String pollName;
+    private String pollInHandlerName;
     private int pollDesc;
     private int hookDesc;
     private int pollRef;
@@ -107,6 +111,9 @@ final class BytePatcher extends ClassFile {
             return new Result(null, 0, null, false);
         }
         refs = ConstantRefs.check(this);
+        String name = className();
+        pollName = PollSites.pollName(name, PollSites.POLL);
+        pollInHandlerName = PollSites.pollName(name, PollSites.POLL_IN_HANDLER);
         int p = fieldsStart();
         int fields = u2(p);
         p += 2;
@@ -168,14 +175,15 @@ final class BytePatcher extends ClassFile {
         return printable(u2(method + 2)) + printable(u2(method + 4));
     }
 
-    /** Appends a {@code Methodref} to {@code Poll.name(desc)}, and the constants it needs; returns its index. */
+    /**
+     * Appends a {@code Methodref} to {@code Poll.name(desc)} (a hook) or {@code GroupPolls.name()} (a
+     * poll), and the constants it needs; returns its index.
+     */
     private int methodref(String name, boolean hook) {
-        if (ownerClass == 0) {
-            pool.utf8(PollSites.OWNER);
-            pool.u1(7); // Class
-            pool.u2(nextConstant);
-            ownerClass = nextConstant + 1;
-            nextConstant += 2;
+        if (hook && ownerClass == 0) {
+            ownerClass = classConstant(PollSites.OWNER);
+        } else if (!hook && groupOwnerClass == 0) {
+            groupOwnerClass = classConstant(PollSites.GROUP_OWNER);
         }
         int desc = hook ? hookDesc : pollDesc;
         if (desc == 0) {
@@ -192,7 +200,7 @@ final class BytePatcher extends ClassFile {
         pool.u2(nextConstant);
         pool.u2(desc);
         pool.u1(10); // Methodref
-        pool.u2(ownerClass);
+        pool.u2(hook ? ownerClass : groupOwnerClass);
         pool.u2(nextConstant + 1);
         nextConstant += 3;
         return nextConstant - 1;
@@ -996,13 +1004,21 @@ final class BytePatcher extends ClassFile {
         return p;
     }
 
+    private int classConstant(String internalName) {
+        pool.utf8(internalName);
+        pool.u1(7); // Class
+        pool.u2(nextConstant);
+        nextConstant += 2;
+        return nextConstant - 1;
+    }
+
     private void pollCall(boolean inHandler) {
         int ref;
         if (inHandler) {
             ref = pollInHandlerRef != 0 ? pollInHandlerRef
-                    : (pollInHandlerRef = methodref(PollSites.POLL_IN_HANDLER, false));
+                    : (pollInHandlerRef = methodref(pollInHandlerName, false));
         } else {
-            ref = pollRef != 0 ? pollRef : (pollRef = methodref(PollSites.POLL, false));
+            ref = pollRef != 0 ? pollRef : (pollRef = methodref(pollName, false));
         }
         out.u1(0xB8); // invokestatic
         out.u2(ref);

@@ -166,6 +166,24 @@ abstract class ClassFile {
         return s.toString();
     }
 
+    /**
+     * The class's internal name (this_class), decoded from modified UTF-8 exactly as the JVM names it,
+     * or "" if this_class is not a class constant with a well-formed name.
+     */
+    final String className() {
+        int c = u2(cpEnd + 2);
+        int p = c > 0 && c < cpCount ? cpOffset[c] : 0;
+        if (p == 0 || u1(p) != 7) {
+            return "";
+        }
+        int name = utf8(u2(p + 1));
+        try {
+            return new java.io.DataInputStream(new java.io.ByteArrayInputStream(in, name + 1, 2 + u2(name + 1))).readUTF();
+        } catch (java.io.IOException malformed) {
+            return "";
+        }
+    }
+
     /** The end of the field or method starting at {@code p}, its attributes checked to lie inside the input. */
     final int skipMember(int p) {
         int attrs = u2(p + 6);

@@ -41,9 +41,9 @@ public final class ForceInlineMarker {
             if (!readConstantPool() || cpCount + 2 > 0xFFFF) {
                 return null;
             }
-            byte[][] names = new byte[methods.length][];
+            java.util.Map<String, Integer> names = new java.util.HashMap<>(methods.length * 2);
             for (int i = 0; i < methods.length; i++) {
-                names[i] = ascii(methods[i]);
+                names.put(methods[i], i);
             }
             boolean[] found = new boolean[methods.length];
             int p = fieldsStart();
@@ -66,7 +66,7 @@ public final class ForceInlineMarker {
             p += 2;
             for (int i = 0; i < methodCount; i++) {
                 int end = skipMember(p);
-                int named = indexOf(u2(p + 2), names);
+                int named = names.getOrDefault(printable(u2(p + 2)), -1);
                 if (named < 0) {
                     out.bytes(in, p, end - p);
                 } else {
@@ -95,15 +95,6 @@ public final class ForceInlineMarker {
                 }
             }
             return out.toArray();
-        }
-
-        private int indexOf(int utf8, byte[][] names) {
-            for (int k = 0; k < names.length; k++) {
-                if (utf8Is(utf8, names[k])) {
-                    return k;
-                }
-            }
-            return -1;
         }
     }
 }

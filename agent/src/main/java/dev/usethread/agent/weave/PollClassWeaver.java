@@ -12,11 +12,19 @@ final class PollClassWeaver extends ClassVisitor {
     /** Per method in class-file order, from {@link HandlerCode#handlerBackEdges}. */
     private final List<BitSet> handlerBackEdges;
     private int methodIndex;
+    private String className;
 
     PollClassWeaver(ClassVisitor next, Weaver.Counter counter, List<BitSet> handlerBackEdges) {
         super(Weaver.ASM_API, next);
         this.counter = counter;
         this.handlerBackEdges = handlerBackEdges;
+    }
+
+    @Override
+    public void visit(int version, int access, String name, String signature, String superName,
+            String[] interfaces) {
+        className = name;
+        super.visit(version, access, name, signature, superName, interfaces);
     }
 
     @Override
@@ -27,7 +35,8 @@ final class PollClassWeaver extends ClassVisitor {
         if (next == null || !weavable(access, name)) {
             return next;
         }
-        PollMethodWeaver weaver = new PollMethodWeaver(Weaver.ASM_API, next, true, name + descriptor, backEdges);
+        PollMethodWeaver weaver = new PollMethodWeaver(Weaver.ASM_API, next, true, name + descriptor, backEdges,
+                className);
         counter.add(weaver);
         return weaver;
     }

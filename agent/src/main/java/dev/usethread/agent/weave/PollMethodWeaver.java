@@ -38,6 +38,9 @@ final class PollMethodWeaver extends MethodVisitor {
     private final Set<Label> entryLabels = new HashSet<>();
     private Label entry;
     private int insns;
+    /** This class's poll methods in GroupPolls. */
+    private final String pollName;
+    private final String pollInHandlerName;
     private boolean caughtPending;
     private Label caughtAt;
     /** Handler labels that start with 'new', to the label of that 'new' after the caught hook. */
@@ -70,10 +73,14 @@ final class PollMethodWeaver extends MethodVisitor {
 
     /**
      * {@code handlerBackEdges}: indices of the method's instructions (from 0) that are back-edges of
-     * loops in handler-only code; {@code method} names it in errors.
+     * loops in handler-only code; {@code method} names it in errors; {@code className} (internal
+     * name) chooses the poll group.
      */
-    PollMethodWeaver(int api, MethodVisitor next, boolean entryPoll, String method, BitSet handlerBackEdges) {
+    PollMethodWeaver(int api, MethodVisitor next, boolean entryPoll, String method, BitSet handlerBackEdges,
+            String className) {
         super(api, next);
+        this.pollName = PollSites.pollName(className, PollSites.POLL);
+        this.pollInHandlerName = PollSites.pollName(className, PollSites.POLL_IN_HANDLER);
         this.entryPoll = entryPoll;
         this.method = method;
         this.handlerBackEdges = handlerBackEdges;
@@ -87,7 +94,7 @@ final class PollMethodWeaver extends MethodVisitor {
             // which the verifier allows for a call that does not touch 'this'.
             entry = new Label();
             super.visitLabel(entry);
-            poll(PollSites.POLL);
+            poll(pollName);
         }
     }
 
@@ -279,11 +286,11 @@ final class PollMethodWeaver extends MethodVisitor {
                 return;
             }
         }
-        poll(handlerBackEdges != null && handlerBackEdges.get(index) ? PollSites.POLL_IN_HANDLER : PollSites.POLL);
+        poll(handlerBackEdges != null && handlerBackEdges.get(index) ? pollInHandlerName : pollName);
     }
 
     private void poll(String name) {
-        super.visitMethodInsn(Opcodes.INVOKESTATIC, PollSites.OWNER, name, PollSites.POLL_DESC, false);
+        super.visitMethodInsn(Opcodes.INVOKESTATIC, PollSites.GROUP_OWNER, name, PollSites.POLL_DESC, false);
         polls++;
     }
 

@@ -1,12 +1,19 @@
 package dev.usethread.agent.weave;
 
+import dev.usethread.internal.PollGroup;
+
 /**
- * The contract between woven code and the runtime's {@code dev.usethread.internal.Poll}: the calls
- * both weavers insert, spelled once.
+ * The contract between woven code and the runtime's {@code dev.usethread.internal.Poll} and
+ * {@code GroupPolls}: the calls both weavers insert, spelled once. A woven class calls the polls of
+ * its poll group ({@link PollGroup}), so that a cancellation arms only the groups the cancelled
+ * thread runs.
  */
 public final class PollSites {
+    /** Owner of the handler hooks (and of the hand-written polls). */
     public static final String OWNER = "dev/usethread/internal/Poll";
-    /** Method entries and loop back-edges. */
+    /** Owner of the polls woven code calls: {@code pN()} and {@code hN()} for poll group N. */
+    public static final String GROUP_OWNER = "dev/usethread/internal/GroupPolls";
+    /** Method entries and loop back-edges (the hand-written name; woven code calls {@link #pollName}). */
     public static final String POLL = "poll";
     /** Back-edges whose targets all lie in exception-handler code (a loop inside a finally or catch). */
     public static final String POLL_IN_HANDLER = "pollInHandler";
@@ -17,8 +24,42 @@ public final class PollSites {
     public static final String POLL_DESC = "()V";
     public static final String HOOK_DESC = "(Ljava/lang/Throwable;)V";
 
-    /** The polls C2 must inline whatever the caller's budget (see {@link ForceInlineMarker}). */
+    /** The hand-written polls C2 must inline whatever the caller's budget (see {@link ForceInlineMarker}). */
     public static final String[] FORCE_INLINE = {POLL, POLL_IN_HANDLER};
+
+    /** Every method of GroupPolls, which C2 must inline likewise. */
+    public static final String[] GROUP_FORCE_INLINE = new String[2 * PollGroup.COUNT];
+
+    static {
+        for (int g = 0; g < PollGroup.COUNT; g++) {
+            GROUP_FORCE_INLINE[2 * g] = "p" + g;
+            GROUP_FORCE_INLINE[2 * g + 1] = "h" + g;
+        }
+    }
+
+    /**
+     * The GroupPolls method a class named {@code internalName} calls for {@code kind} ({@link #POLL}
+     * or {@link #POLL_IN_HANDLER}).
+     */
+    public static String pollName(String internalName, String kind) {
+        int group = PollGroup.of(internalName == null ? "" : internalName);
+        return (POLL_IN_HANDLER.equals(kind) ? "h" : "p") + group;
+    }
+
+    /**
+     * What a call to {@code owner.name} is in woven code: {@link #POLL}, {@link #POLL_IN_HANDLER},
+     * {@link #CAUGHT}, {@link #THROWN}, or null when it is not a call the weaver inserts.
+     */
+    public static String kindOf(String owner, String name) {
+        if (GROUP_OWNER.equals(owner) && name.length() > 1) {
+            return name.charAt(0) == 'p' ? POLL : name.charAt(0) == 'h' ? POLL_IN_HANDLER : null;
+        }
+        if (OWNER.equals(owner)) {
+            return name.equals(CAUGHT) || name.equals(THROWN) || name.equals(POLL) || name.equals(POLL_IN_HANDLER)
+                    ? name : null;
+        }
+        return null;
+    }
 
     private PollSites() {
     }

@@ -57,7 +57,9 @@ class BytePatcherTest {
             assertThat(code).as(f.toString()).isEqualTo(dump(asm.bytes()));
             for (String line : code) {
                 for (String call : calls.keySet()) {
-                    if (line.contains(PollSites.OWNER + "." + call + "(")) {
+                    String group = call.equals(PollSites.POLL) ? "p" : call.equals(PollSites.POLL_IN_HANDLER) ? "h" : null;
+                    if (line.contains(PollSites.OWNER + "." + call + "(")
+                            || group != null && line.contains(PollSites.GROUP_OWNER + "." + group)) {
                         calls.merge(call, 1, Integer::sum);
                     }
                 }

@@ -491,7 +491,7 @@ class HandlerHooksTest {
         }
     }
 
-    /** How often {@code method} calls {@code Poll.name}. */
+    /** How often {@code method} calls a woven {@code name} ({@link PollSites#kindOf}). */
     private static int calls(byte[] classFile, String method, String name) {
         int[] n = {0};
         new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
@@ -503,7 +503,7 @@ class HandlerHooksTest {
                 return new MethodVisitor(Opcodes.ASM9) {
                     @Override
                     public void visitMethodInsn(int op, String owner, String n2, String d, boolean itf) {
-                        if (owner.equals(PollSites.OWNER) && n2.equals(name)) {
+                        if (name.equals(PollSites.kindOf(owner, n2))) {
                             n[0]++;
                         }
                     }

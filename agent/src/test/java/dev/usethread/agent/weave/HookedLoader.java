@@ -5,8 +5,8 @@ import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 
 /**
- * Defines one woven class (verified, as every class of a non-boot loader) and, for it, a stub
- * {@code dev.usethread.internal.Poll} whose methods call {@link PollRecorder}.
+ * Defines one woven class (verified, as every class of a non-boot loader) and, for it, stubs of
+ * {@code dev.usethread.internal.Poll} and {@code GroupPolls} whose methods call {@link PollRecorder}.
  */
 final class HookedLoader extends ClassLoader {
     private final String name;
@@ -35,7 +35,31 @@ final class HookedLoader extends ClassLoader {
             byte[] stub = pollStub();
             return defineClass(n, stub, 0, stub.length);
         }
+        if (n.equals(PollSites.GROUP_OWNER.replace('/', '.'))) {
+            byte[] stub = groupPollsStub();
+            return defineClass(n, stub, 0, stub.length);
+        }
         return super.loadClass(n, resolve);
+    }
+
+    /** GroupPolls with every {@code pN}/{@code hN} recording a poll/pollInHandler. */
+    private static byte[] groupPollsStub() {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL, PollSites.GROUP_OWNER, null, "java/lang/Object",
+                null);
+        String recorder = PollRecorder.class.getName().replace('.', '/');
+        for (String name : PollSites.GROUP_FORCE_INLINE) {
+            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, name, PollSites.POLL_DESC, null,
+                    null);
+            mv.visitCode();
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, recorder, PollSites.kindOf(PollSites.GROUP_OWNER, name),
+                    PollSites.POLL_DESC, false);
+            mv.visitInsn(Opcodes.RETURN);
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+        }
+        cw.visitEnd();
+        return cw.toByteArray();
     }
 
     private static byte[] pollStub() {

@@ -1,0 +1,320 @@
+package dev.usethread.internal;
+
+import java.lang.invoke.MutableCallSite;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Arms and disarms {@link Poll}'s sites, on one background thread ({@code usethread-poll}), so that
+ * {@code cancel()} never waits for a deoptimization.
+ *
+ * <p>Only what the cancelled thread runs needs to see its cancellation. For each newly cancelled
+ * thread: its stack trace is taken and the poll groups of its innermost frames (JDK frames skipped)
+ * are armed, which deoptimizes only the compiled code that inlined those groups' polls; code that
+ * only other threads run keeps running as if it had no polls. While the thread stays cancelled its
+ * stack is looked at again, after {@value #FIRST_RESAMPLE_MILLIS} ms and then at doubling intervals,
+ * and the groups of all its frames are armed; if it is still cancelled and runnable after
+ * {@code usethread.poll.globalMillis} (200 ms) the global site is armed, which every poll checks:
+ * the targeted sites never make a stop less certain than arming everything, only cheaper.
+ *
+ * <p>Sites are disarmed together once no thread has been cancelled for a quiet period (1 s,
+ * {@code usethread.poll.quietMillis}); re-arming soon after a disarm doubles the period, up to
+ * {@code usethread.poll.maxQuietMillis} (30 s), so frequent cancellation does not deoptimize the
+ * same code over and over. The thread ends after {@code usethread.poll.lingerMillis} (60 s) with
+ * nothing armed.
+ */
+final class Arming {
+    private static final long BASE_QUIET_NANOS = millis("usethread.poll.quietMillis", 1000);
+    private static final long MAX_QUIET_NANOS = millis("usethread.poll.maxQuietMillis", 30_000);
+    private static final long GLOBAL_NANOS = millis("usethread.poll.globalMillis", 200);
+    private static final long LINGER_NANOS = millis("usethread.poll.lingerMillis", 60_000);
+    static final long FIRST_RESAMPLE_MILLIS = 2;
+    /** Distinct groups armed from the first look at a stack: the innermost code, where it loops. */
+    private static final int FIRST_GROUPS = 8;
+
+    // Guarded by Poll.LOCK:
+    private static final ArrayDeque<ThreadState> FRESH = new ArrayDeque<>();
+    private static Thread worker;
+    private static boolean anyArmed = Poll.ALWAYS_ARMED;
+    private static long flips;
+    private static long quietSinceNanos;
+    private static long lastDisarmNanos;
+    private static long quietNanos = BASE_QUIET_NANOS;
+    private static long idleSinceNanos;
+
+    /** Sites by index: the groups, then UNGROUPED, then ALL. */
+    static final int UNGROUPED = PollGroup.COUNT;
+    static final int ALL = PollGroup.COUNT + 1;
+    /** Which sites are armed; written only by the worker, under Poll.LOCK (which it may read without). */
+    private static final boolean[] ARMED = new boolean[PollGroup.COUNT + 2];
+
+    static {
+        ARMED[ALL] = Poll.ALWAYS_ARMED;
+    }
+
+    // The worker's own:
+    private static final List<Target> TARGETS = new ArrayList<>();
+
+    /** A cancelled thread being followed. */
+    private static final class Target {
+        final ThreadState state;
+        final int cancellation;
+        final long since;
+        long nextLookNanos;
+        long interval = TimeUnit.MILLISECONDS.toNanos(FIRST_RESAMPLE_MILLIS);
+
+        Target(ThreadState state, int cancellation, long now) {
+            this.state = state;
+            this.cancellation = cancellation;
+            this.since = now;
+        }
+    }
+
+    private Arming() {
+    }
+
+    private static long millis(String property, long defaultMillis) {
+        return TimeUnit.MILLISECONDS.toNanos(Long.getLong(property, defaultMillis));
+    }
+
+    /** Holds Poll.LOCK: {@code state}'s thread has just become cancelled. */
+    static void cancelled(ThreadState state) {
+        if (!Poll.ALWAYS_ARMED) {
+            FRESH.add(state);
+            Poll.LOCK.notifyAll();
+        }
+    }
+
+    /** Holds Poll.LOCK: no thread is cancelled any more; the quiet period starts. */
+    static void calm() {
+        quietSinceNanos = System.nanoTime();
+        Poll.LOCK.notifyAll();
+    }
+
+    static void ensureWorker() {
+        synchronized (Poll.LOCK) {
+            if (worker == null && !FRESH.isEmpty()) {
+                idleSinceNanos = System.nanoTime();
+                worker = new Thread(Arming::work, "usethread-poll");
+                worker.setDaemon(true);
+                worker.start();
+            }
+        }
+    }
+
+    static boolean anyArmed() {
+        synchronized (Poll.LOCK) {
+            return anyArmed;
+        }
+    }
+
+    /** Whether site {@code index} (a group, {@link #UNGROUPED} or {@link #ALL}) is armed. */
+    static boolean isArmed(int index) {
+        synchronized (Poll.LOCK) {
+            return ARMED[index];
+        }
+    }
+
+    static long targetChanges() {
+        synchronized (Poll.LOCK) {
+            return flips;
+        }
+    }
+
+    private static void work() {
+        List<ThreadState> fresh = new ArrayList<>();
+        List<Target> due = new ArrayList<>();
+        while (true) {
+            boolean disarm = false;
+            synchronized (Poll.LOCK) {
+                while (true) {
+                    long now = System.nanoTime();
+                    fresh.addAll(FRESH);
+                    FRESH.clear();
+                    long wake = collectDue(due, now);
+                    if (!fresh.isEmpty() || !due.isEmpty()) {
+                        break;
+                    }
+                    if (anyArmed && !Poll.ALWAYS_ARMED && Poll.cancelledThreads == 0) {
+                        long quiet = now - quietSinceNanos;
+                        if (quiet >= quietNanos) {
+                            anyArmed = false;
+                            lastDisarmNanos = now;
+                            idleSinceNanos = now;
+                            disarm = true;
+                            break;
+                        }
+                        wake = Math.min(wake, quietNanos - quiet);
+                    }
+                    if (!anyArmed && TARGETS.isEmpty()) {
+                        long idle = now - idleSinceNanos;
+                        if (idle >= LINGER_NANOS) {
+                            worker = null; // the next cancellation starts a new one
+                            return;
+                        }
+                        wake = Math.min(wake, LINGER_NANOS - idle);
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(Poll.LOCK, Math.max(wake, 1));
+                    } catch (InterruptedException e) {
+                        // nobody else interrupts this thread; keep serving
+                    }
+                }
+            }
+            if (disarm) {
+                disarmAll();
+            }
+            for (ThreadState state : fresh) {
+                follow(state);
+            }
+            fresh.clear();
+            for (Target target : due) {
+                lookAgain(target);
+            }
+            due.clear();
+        }
+    }
+
+    /**
+     * Holds Poll.LOCK. Drops targets that are no longer cancelled, puts those whose next look is due
+     * into {@code due}; returns the nanoseconds until the next look (Long.MAX_VALUE if none).
+     */
+    private static long collectDue(List<Target> due, long now) {
+        long wake = Long.MAX_VALUE;
+        for (int i = TARGETS.size() - 1; i >= 0; i--) {
+            Target t = TARGETS.get(i);
+            if (t.state.cancelledIntrusiveScopes == 0 || t.state.cancellations != t.cancellation || ARMED[ALL]) {
+                TARGETS.remove(i);
+            } else if (now - t.nextLookNanos >= 0) {
+                due.add(t);
+            } else {
+                wake = Math.min(wake, t.nextLookNanos - now);
+            }
+        }
+        return wake;
+    }
+
+    private static void follow(ThreadState state) {
+        int cancellation;
+        synchronized (Poll.LOCK) {
+            if (state.cancelledIntrusiveScopes == 0 || ARMED[ALL]) {
+                return;
+            }
+            cancellation = state.cancellations;
+        }
+        arm(UNGROUPED); // hand-written polls (no group): nothing to deoptimize where there are none
+        armGroupsOf(state.thread.getStackTrace(), FIRST_GROUPS);
+        long now = System.nanoTime();
+        Target target = new Target(state, cancellation, now);
+        target.nextLookNanos = now + target.interval;
+        synchronized (Poll.LOCK) {
+            TARGETS.add(target);
+        }
+        interruptIfWaitingAgain(target);
+    }
+
+    /**
+     * The cancellation's interrupt was delivered before the polls were armed. A thread that swallowed
+     * it (a woven {@code catch (InterruptedException e) {}} around a sleep, in a loop) may be waiting
+     * again, and now its polls are armed: interrupt it once more, so that it wakes up to them. Only
+     * while the same cancellation is in flight and no signal was thrown yet (cleanup on the way out
+     * is not disturbed), and through the shield's deferral, under Poll.LOCK: the scope's exit, which
+     * clears the interrupt it caused, cannot come between the check and the interrupt.
+     */
+    private static void interruptIfWaitingAgain(Target target) {
+        ThreadState state = target.state;
+        Thread.State s = state.thread.getState();
+        if (s != Thread.State.WAITING && s != Thread.State.TIMED_WAITING) {
+            return;
+        }
+        synchronized (Poll.LOCK) {
+            if (state.cancelledIntrusiveScopes > 0 && state.cancellations == target.cancellation
+                    && !state.signalThrown) {
+                state.interruptOrDefer();
+            }
+        }
+    }
+
+    private static void lookAgain(Target target) {
+        Thread thread = target.state.thread;
+        armGroupsOf(thread.getStackTrace(), Integer.MAX_VALUE);
+        long now = System.nanoTime();
+        if (now - target.since >= GLOBAL_NANOS && thread.getState() == Thread.State.RUNNABLE) {
+            arm(ALL);
+        }
+        target.interval *= 2;
+        target.nextLookNanos = now + target.interval;
+        interruptIfWaitingAgain(target);
+    }
+
+    /** Arms the groups of the frames of {@code stack}, innermost first, at most {@code limit} of them. */
+    private static void armGroupsOf(StackTraceElement[] stack, int limit) {
+        int armed = 0;
+        for (StackTraceElement frame : stack) {
+            String name = frame.getClassName();
+            if (limit != Integer.MAX_VALUE && isUnwovenJdk(name)) {
+                continue;
+            }
+            if (arm(PollGroup.of(name)) && ++armed == limit) {
+                return;
+            }
+        }
+    }
+
+    /** JDK classes outside the packages {@code jdk=} may weave: their frames have no polls. */
+    private static boolean isUnwovenJdk(String className) {
+        if (!(className.startsWith("java.") || className.startsWith("jdk.") || className.startsWith("sun."))) {
+            return false;
+        }
+        int dot = className.lastIndexOf('.');
+        return WeavableJdkPackages.allowing(className.substring(0, dot)) == null;
+    }
+
+    private static void disarmAll() {
+        for (int i = 0; i < ARMED.length; i++) {
+            if (ARMED[i]) {
+                retarget(i, false);
+            }
+        }
+    }
+
+    /** Arms site {@code index} unless it is armed; true if it was not. */
+    private static boolean arm(int index) {
+        if (ARMED[index]) {
+            return false;
+        }
+        retarget(index, true);
+        return true;
+    }
+
+    private static MutableCallSite site(int index) {
+        return index == ALL ? Poll.ALL : index == UNGROUPED ? Poll.UNGROUPED : Poll.groupSite(index);
+    }
+
+    /**
+     * Changes a site's target: deoptimizes the compiled code that inlined its polls. The first site
+     * armed after a calm starts the armed period; re-arming soon after a disarm doubles the quiet
+     * period, a long calm resets it.
+     */
+    private static void retarget(int index, boolean armed) {
+        synchronized (Poll.LOCK) {
+            if (armed && !anyArmed) {
+                anyArmed = true;
+                long now = System.nanoTime();
+                if (flips > 0 && now - lastDisarmNanos < 10 * quietNanos) {
+                    quietNanos = Math.max(BASE_QUIET_NANOS, Math.min(MAX_QUIET_NANOS, quietNanos * 2));
+                } else {
+                    quietNanos = BASE_QUIET_NANOS;
+                }
+                quietSinceNanos = now;
+            }
+            ARMED[index] = armed;
+            flips++;
+        }
+        MutableCallSite site = site(index);
+        site.setTarget(armed ? Poll.ARMED : Poll.IDLE);
+        MutableCallSite.syncAll(new MutableCallSite[] {site});
+    }
+}

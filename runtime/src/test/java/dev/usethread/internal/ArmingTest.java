@@ -1,0 +1,100 @@
+package dev.usethread.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.usethread.CancelledSignal;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Targeted arming: a cancellation arms the poll groups of the code in the cancelled thread's stack,
+ * not the others, and falls back to the global site when the targeted ones do not stop the thread.
+ * The loops call GroupPolls as woven code of their class would.
+ */
+class ArmingTest {
+    private static final Duration LIVENESS = Duration.ofSeconds(30);
+
+    /** A loop whose class is on its thread's stack: its group's poll, as the agent weaves it. */
+    static final class VictimLoop {
+        static void spin(MethodHandle poll) throws Throwable {
+            while (true) {
+                poll.invokeExact();
+            }
+        }
+    }
+
+    @Test
+    void aCancellationArmsTheGroupsOfTheCancelledThreadsStackOnly() throws Exception {
+        int victimGroup = PollGroup.of(VictimLoop.class.getName());
+        int otherGroup = groupOtherThan(victimGroup, ArmingTest.class.getName(), Thread.class.getName());
+        PollTest.waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90)); // other tests' groups disarmed
+        AtomicReference<Throwable> ended = runCancelled(groupPoll("p", victimGroup), "targeted");
+        assertThat(ended.get()).isInstanceOf(CancelledSignal.class);
+        // Sites stay armed until a quiet period (1 s or more) after the stop.
+        assertThat(Poll.isGroupArmed(victimGroup)).as("the group of the loop on the stack").isTrue();
+        assertThat(Poll.isGroupArmed(otherGroup)).as("a group with no frame on the cancelled thread's stack")
+                .isFalse();
+        assertThat(Poll.isGloballyArmed()).as("the loop stopped without the global fallback").isFalse();
+        PollTest.waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90));
+        assertThat(Poll.isGroupArmed(victimGroup)).isFalse();
+    }
+
+    @Test
+    void aLoopInAGroupNotOnTheStackIsStoppedByTheGlobalFallback() throws Exception {
+        // The loop polls a group that no frame of its thread belongs to (as when the stack trace was
+        // taken just before the thread entered code of another group): only the global site stops it.
+        int stray = groupOtherThan(PollGroup.of(VictimLoop.class.getName()), ArmingTest.class.getName(),
+                Thread.class.getName(), "dev.usethread.internal.ArmingTest$1");
+        AtomicReference<Throwable> ended = runCancelled(groupPoll("p", stray), "fallback");
+        assertThat(ended.get()).isInstanceOf(CancelledSignal.class);
+        assertThat(Poll.isGloballyArmed()).as("stopped through the global site (armed until a quiet period)").isTrue();
+    }
+
+    private static AtomicReference<Throwable> runCancelled(MethodHandle poll, String name) throws Exception {
+        AtomicReference<Throwable> ended = new AtomicReference<>();
+        CancelScope scope = new CancelScope(name, true);
+        CountDownLatch entered = new CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            scope.enter();
+            entered.countDown();
+            try {
+                VictimLoop.spin(poll);
+            } catch (Throwable signal) {
+                ended.set(signal);
+            } finally {
+                scope.exit();
+            }
+        }, "arming-test-" + name);
+        t.start();
+        entered.await();
+        TimeUnit.MILLISECONDS.sleep(50); // let the loop run hot; the test holds whenever cancel comes
+        scope.cancel();
+        t.join(LIVENESS.toMillis());
+        assertThat(t.isAlive()).as("loop still running").isFalse();
+        return ended;
+    }
+
+    private static MethodHandle groupPoll(String kind, int group) throws ReflectiveOperationException {
+        return MethodHandles.publicLookup().findStatic(GroupPolls.class, kind + group, MethodType.methodType(void.class));
+    }
+
+    /** A group that none of {@code names} (nor any JDK class in between) hashes to. */
+    private static int groupOtherThan(int group, String... names) {
+        for (int g = 0; g < PollGroup.COUNT; g++) {
+            boolean taken = g == group;
+            for (String n : names) {
+                taken |= PollGroup.of(n) == g;
+            }
+            if (!taken) {
+                return g;
+            }
+        }
+        throw new AssertionError("no free group");
+    }
+}
