@@ -198,14 +198,18 @@ final class Arming {
 
     private static void follow(ThreadState state) {
         int cancellation;
+        boolean stopped;
         synchronized (Poll.LOCK) {
             if (state.cancelledIntrusiveScopes == 0 || ARMED[ALL]) {
                 return;
             }
             cancellation = state.cancellations;
+            stopped = state.signalThrown;
         }
         arm(UNGROUPED); // hand-written polls (no group): nothing to deoptimize where there are none
-        armGroupsOf(state.thread.getStackTrace(), FIRST_GROUPS);
+        if (!stopped) { // else sites armed before stopped it (frequent cancels): no stack trace to take
+            armGroupsOf(state.thread.getStackTrace(), FIRST_GROUPS);
+        }
         long now = System.nanoTime();
         Target target = new Target(state, cancellation, now);
         target.nextLookNanos = now + target.interval;
