@@ -107,7 +107,11 @@ public final class DeadlineService {
                     bestA.stopped, bestA.asked, bestA.goodTimedOut + bestB.goodTimedOut);
             long[] all = totals();
             if (all[2] > 0 && all[3] == 0) {
-                throw new IllegalStateException(all[2] + " pathological requests and none stopped by its deadline");
+                StringBuilder where = new StringBuilder();
+                for (Thread t : threads) {
+                    where.append("; ").append(t.getName()).append(t.isAlive() ? " still at " + java.util.Arrays.toString(t.getStackTrace()) : " ended");
+                }
+                throw new IllegalStateException(all[2] + " pathological requests and none stopped by its deadline" + where);
             }
         }
     }
