@@ -71,7 +71,7 @@ public final class CancelRates {
                     fired += deadlinesFired - f0;
                 }
                 long changes = PollProbe.targetChanges();
-                System.out.printf(Locale.ROOT, "| %s | %s | %d | %.0f | %.4g | %.4g | %.3f | %s |%n", label, w, r,
+                System.out.printf(Locale.ROOT, "| %s | %s | %d | %.1f | %.4g | %.4g | %.3f | %s |%n", label, w, r,
                         fired / (firedNanos / 1e9), without, with, with / without,
                         changes < 0 ? "n/a" : Long.toString(changes - changes0));
             }
