@@ -12,7 +12,7 @@
 #
 # Environment: JDK17, JDK25 (JDK homes), AGENT (agent jar; default agent/target/usethread-agent.jar,
 # used when present), OUT (results file; default benchmarks/target/results.md). Run lengths of the
-# new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS,
+# new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS,
 # SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
 # (the run without deadlines; default 2), LONGRUN_JDKS (default 17).
 set -euo pipefail
@@ -39,13 +39,13 @@ if $SMOKE; then
   JDKS="17 25"; GCS="G1"; FORKS=1
   LAT_TRIALS=3; WARM_RUNS=1; WARM_ROUNDS=200; START_RUNS=1
   FREQ_PHASE_MS=100; FREQ_PAIRS=1; FREQ_RATES=1000
-  SERVICE_PHASE_MS=200; SERVICE_PAIRS=1; SERVICE_RUNS=1; SERVICE_EVERY=2 # every other request pathological: exercised
+  SERVICE_PHASE_MS=200; SERVICE_PAIRS=1; SERVICE_RUNS=1; SERVICE_WARMUP_MS=400; SERVICE_EVERY=2 # every other request pathological: exercised
   CANCEL_TRIALS=5; CANCEL_CALM_MS=20; LONGRUN_SECONDS=4; LONGRUN_BASE_SECONDS=4; LONGRUN_JDKS="17 25"
 else
   JDKS="17 25"; GCS="G1 Parallel"; FORKS=2
   LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=9
   FREQ_PHASE_MS=${FREQ_PHASE_MS:-1000}; FREQ_PAIRS=${FREQ_PAIRS:-2}; FREQ_RATES=${FREQ_RATES:-1,10,100,1000}
-  SERVICE_PHASE_MS=${SERVICE_PHASE_MS:-2000}; SERVICE_PAIRS=${SERVICE_PAIRS:-3}; SERVICE_RUNS=${SERVICE_RUNS:-3}
+  SERVICE_PHASE_MS=${SERVICE_PHASE_MS:-2000}; SERVICE_PAIRS=${SERVICE_PAIRS:-3}; SERVICE_RUNS=${SERVICE_RUNS:-3}; SERVICE_WARMUP_MS=${SERVICE_WARMUP_MS:-10000}
   CANCEL_TRIALS=${CANCEL_TRIALS:-200}; CANCEL_CALM_MS=${CANCEL_CALM_MS:-250}
   LONGRUN_SECONDS=$(( ${LONGRUN_MINUTES:-10} * 60 )); LONGRUN_BASE_SECONDS=$(( ${LONGRUN_BASE_MINUTES:-2} * 60 ))
   LONGRUN_JDKS=${LONGRUN_JDKS:-17}
@@ -232,9 +232,9 @@ else
       log "service JDK $v run $((i + 1))"
       # shellcheck disable=SC2086
       "$java" -XX:+UseG1GC -Dusethread.poll.maxQuietMillis=1000 $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
-        dev.usethread.bench.DeadlineService ab "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" "$SERVICE_EVERY" \
+        dev.usethread.bench.DeadlineService ab "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" "$SERVICE_EVERY" "$SERVICE_WARMUP_MS" \
         2> "$RESULTS/service-$v.err" | tee -a "$rows"
-      "$java" -XX:+UseG1GC -cp "$JAR" dev.usethread.bench.DeadlineService b "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" \
+      "$java" -XX:+UseG1GC -cp "$JAR" dev.usethread.bench.DeadlineService b "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" 100 "$SERVICE_WARMUP_MS" \
         2>> "$RESULTS/service-$v.err" | tee -a "$rows"
     done
     tee -a "$SECTION_OUT" < "$rows" > /dev/null

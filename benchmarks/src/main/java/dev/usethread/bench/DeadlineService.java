@@ -23,7 +23,8 @@ import java.util.function.LongPredicate;
  * wall-clock rate is printed too.
  *
  * <p>Warm-up: one phase of good requests under a deadline that does not fire, then the measured
- * timeout. Arguments: {@code ab|b phaseMillis pairs label [timeoutMillis=50] [every=100]}. Mode {@code ab}
+ * timeout. Arguments: {@code ab|b phaseMillis pairs label [timeoutMillis=50] [every=100]
+ * [warmupMillis=2 phases]}. Mode {@code ab}
  * needs the agent (without it a pathological request is never stopped); mode {@code b} runs only
  * good requests, for the JVM without the agent. Prints one markdown row:
  * {@code | label | mode | a good/s | a good/s wall | b good/s | a/b | deadlines/s in a | pathological stopped | good requests timed out |}.
@@ -51,7 +52,7 @@ public final class DeadlineService {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 4 || !(args[0].equals("ab") || args[0].equals("b"))) {
-            throw new IllegalArgumentException("usage: DeadlineService ab|b phaseMillis pairs label [timeoutMillis] [every]");
+            throw new IllegalArgumentException("usage: DeadlineService ab|b phaseMillis pairs label [timeoutMillis] [every] [warmupMillis]");
         }
         boolean withPathological = args[0].equals("ab");
         long phaseMillis = Long.parseLong(args[1]);
@@ -59,6 +60,7 @@ public final class DeadlineService {
         String label = args[3];
         Duration measuredTimeout = Duration.ofMillis(args.length > 4 ? Long.parseLong(args[4]) : 50);
         int every = args.length > 5 ? Integer.parseInt(args[5]) : 100;
+        long warmupMillis = args.length > 6 ? Long.parseLong(args[6]) : 2 * phaseMillis;
         if (withPathological && !Cancellation.isIntrusive()) {
             throw new IllegalStateException("mode ab needs the agent: without it a pathological request never ends");
         }
@@ -72,7 +74,8 @@ public final class DeadlineService {
         }
         // Warm-up under a deadline that does not fire: a cold request can take longer than the
         // measured timeout, and one fired deadline is enough to change what the JIT has compiled.
-        phase(false, 2 * phaseMillis);
+        // With the agent the woven libraries take many seconds to be compiled on a loaded machine.
+        phase(false, warmupMillis);
         timeout = measuredTimeout;
         if (withPathological) {
             phase(true, phaseMillis);
