@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Measures every figure of BENCHMARKS.md and writes them there (between the results markers).
 #
-#   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 30 minutes)
-#   benchmarks/run.sh --smoke    every benchmark very briefly, asserts nothing about times (CI)
+#   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 30 minutes
+#                                without the new sections; frequent ~9, service ~3, cancelcost ~3 and
+#                                longrun LONGRUN_MINUTES + LONGRUN_BASE_MINUTES per JDK add about 25)
+#   benchmarks/run.sh --smoke    every benchmark very briefly, asserts nothing about times (CI);
+#                                fails if a harness crashes
 #   SECTIONS="idle latency" benchmarks/run.sh   re-measure some sections (idle warmup latency
-#                                startup frequent); the others keep their last results
+#                                startup frequent service cancelcost longrun); the others keep their
+#                                last results
 #
 # Environment: JDK17, JDK25 (JDK homes), AGENT (agent jar; default agent/target/usethread-agent.jar,
-# used when present), OUT (results file; default benchmarks/target/results.md).
+# used when present), OUT (results file; default benchmarks/target/results.md). Run lengths of the
+# new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS,
+# SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
+# (the run without deadlines; default 2), LONGRUN_JDKS (default 17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -22,22 +29,37 @@ OUT=${OUT:-$ROOT/benchmarks/target/results.md}
 HOST_JAVA="$JDK17/bin/java"
 
 if [[ ! -f benchmarks/target/benchmarks.jar || "${SKIP_BUILD:-}" != "1" ]]; then
-  mvn -B -q -o package -pl runtime,benchmarks -am -DskipTests 2>/dev/null \
-    || mvn -B -q package -pl runtime,benchmarks -am -DskipTests
+  mvn -B -q -o package -pl runtime,agent,benchmarks -am -DskipTests 2>/dev/null \
+    || mvn -B -q package -pl runtime,agent,benchmarks -am -DskipTests
 fi
 JAR=$ROOT/benchmarks/target/benchmarks.jar
 [[ -f "$AGENT" ]] || AGENT=""
 
 if $SMOKE; then
   JDKS="17 25"; GCS="G1"; FORKS=1
-  LAT_TRIALS=3; WARM_RUNS=1; WARM_ROUNDS=200; START_RUNS=1; PHASE_MS=200
+  LAT_TRIALS=3; WARM_RUNS=1; WARM_ROUNDS=200; START_RUNS=1
+  FREQ_PHASE_MS=100; FREQ_PAIRS=1; FREQ_RATES=1000
+  SERVICE_PHASE_MS=200; SERVICE_PAIRS=1; SERVICE_RUNS=1; SERVICE_WARMUP_MS=400; SERVICE_EVERY=2 # every other request pathological: exercised
+  CANCEL_TRIALS=5; CANCEL_CALM_MS=20; LONGRUN_SECONDS=4; LONGRUN_BASE_SECONDS=4; LONGRUN_JDKS="17 25"
 else
   JDKS="17 25"; GCS="G1 Parallel"; FORKS=2
-  LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=9; PHASE_MS=1000
+  LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=9
+  FREQ_PHASE_MS=${FREQ_PHASE_MS:-1000}; FREQ_PAIRS=${FREQ_PAIRS:-2}; FREQ_RATES=${FREQ_RATES:-1,10,100,1000}
+  SERVICE_PHASE_MS=${SERVICE_PHASE_MS:-2000}; SERVICE_PAIRS=${SERVICE_PAIRS:-3}; SERVICE_RUNS=${SERVICE_RUNS:-3}; SERVICE_WARMUP_MS=${SERVICE_WARMUP_MS:-10000}
+  CANCEL_TRIALS=${CANCEL_TRIALS:-200}; CANCEL_CALM_MS=${CANCEL_CALM_MS:-250}
+  LONGRUN_SECONDS=$(( ${LONGRUN_MINUTES:-10} * 60 )); LONGRUN_BASE_SECONDS=$(( ${LONGRUN_BASE_MINUTES:-2} * 60 ))
+  LONGRUN_JDKS=${LONGRUN_JDKS:-17}
 fi
+SERVICE_TIMEOUT_MS=${SERVICE_TIMEOUT_MS:-50}; SERVICE_EVERY=${SERVICE_EVERY:-100}
+# The agent as the new sections run it: default weaving (benchmark code and every library) plus the
+# JDK's regex engine, so that a catastrophic regex can be stopped.
+AGENT_OPTS="jdk=java.util.regex"
+# The smoke run only checks that the harnesses run: let the poll site go idle at once after a cancel.
+QUICK_IDLE=""; $SMOKE && QUICK_IDLE="-Dusethread.poll.quietMillis=5 -Dusethread.poll.maxQuietMillis=5"
+
 jdk_home() { if [[ "$1" == 17 ]]; then echo "$JDK17"; else echo "$JDK25"; fi; }
 
-SECTIONS=${SECTIONS:-idle warmup latency startup frequent}
+SECTIONS=${SECTIONS:-idle warmup latency startup frequent service cancelcost longrun}
 RESULTS=$ROOT/benchmarks/target/results
 $SMOKE && RESULTS=$ROOT/benchmarks/target/smoke-results
 mkdir -p "$RESULTS" "$(dirname "$OUT")"
@@ -160,19 +182,112 @@ fi
 say ""
 fi
 
-# 5. Frequent cancellation: bystander throughput while another thread is cancelled 1,000 times/s.
+# 5. Frequent cancellation (issue 14): a bystander runs one agent-woven workload while another
+# thread's withTimeout deadlines fire 1-1,000 times a second (CancelRates); ratio = phase with
+# deadlines / phase without (same threads and CPU load), alternating, best of FREQ_PAIRS.
 if section frequent 5-frequent; then
-say "### Frequent cancellation (bystander ops/s; 1,000 cancels/s on another thread)"
-say "| JDK, GC | bystander kernel | cancels/s | ops/s without | ops/s with cancels | ratio | just after (armed) | site flips |"
-say "|---|---|---|---|---|---|---|---|"
-for v in $JDKS; do
-  for gc in $GCS; do
-    for k in intSum longLoop vectorAdd recursiveFib listWalk; do
-      log "frequent JDK $v $gc $k"
-      "$(jdk_home "$v")/bin/java" "-XX:+Use${gc}GC" -Dusethread.poll.maxQuietMillis=1000 -cp "$JAR" dev.usethread.bench.FrequentCancel "$k" "$PHASE_MS" "$v $gc" | tee -a "$SECTION_OUT"
+say "### Frequent cancellation (bystander ops/s while another thread's deadlines fire; agent-woven; best of $FREQ_PAIRS alternating phase pairs of ≥ $FREQ_PHASE_MS ms)"
+if [[ -z "$AGENT" ]]; then
+  say "Not measured: no agent jar (build the agent module first)."
+else
+  say "| JDK, GC | bystander | cancels/s asked | cancels/s seen | ops/s without | ops/s with cancels | ratio | site changes |"
+  say "|---|---|---|---|---|---|---|---|"
+  workloads="intSum longLoop vectorAdd nestedMatMul recursiveFib virtualCalls listWalk jacksonParse rhinoScript regex guavaMultiset commonsMathFft"
+  # The smoke run takes them all in one JVM per JDK; the full run one JVM per workload.
+  $SMOKE && workloads=$(echo $workloads | tr ' ' ',')
+  for v in $JDKS; do
+    for w in $workloads; do
+      log "frequent JDK $v $w"
+      # shellcheck disable=SC2086
+      "$(jdk_home "$v")/bin/java" -XX:+UseG1GC -Dusethread.poll.maxQuietMillis=1000 $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" \
+        -cp "$JAR" dev.usethread.bench.CancelRates "$w" "$FREQ_PHASE_MS" "$FREQ_PAIRS" "$v G1" "$FREQ_RATES" \
+        2> "$RESULTS/frequent-$v.err" | tee -a "$SECTION_OUT"
     done
   done
-done
+  say ""
+  say "| JDK | cancels/s | geometric mean of ratios | worst | workloads |"
+  say "|---|---|---|---|---|"
+  # Per JDK and rate over all workloads (ratio column 8; "n/a" rows of a crashed run are skipped).
+  say "$(awk -F'|' '$2 ~ /G1/ && $8 ~ /[0-9]/ {split($2, j, " "); k = j[1] " " ($4 + 0); n[k]++; l[k] += log($8 + 0 < 0.001 ? 0.001 : $8 + 0)
+      if (!(k in w) || $8 + 0 < w[k]) w[k] = $8 + 0}
+    END {for (k in n) {split(k, p, " "); printf "| %s | %s | %.3f | %.3f | %d |\n", p[1], p[2], exp(l[k] / n[k]), w[k], n[k]}}' \
+    "$SECTION_OUT" | sort -t'|' -k2,2n -k3,3n)"
+fi
+say ""
+fi
+
+# 6. A deadline service (issue 14): two workers serve library requests under withTimeout; in phases
+# "a" 1 % are pathological and stopped by their deadline, in phases "b" none are (DeadlineService).
+# (a) and (b) alternate in one JVM with the agent; (c) is a JVM without the agent, good requests only.
+if section service 6-service; then
+say "### Deadline service (good requests/s per worker-second outside pathological requests; 2 workers, ${SERVICE_TIMEOUT_MS} ms deadlines, best of $SERVICE_PAIRS phase pairs of $SERVICE_PHASE_MS ms per JVM, $SERVICE_RUNS JVMs each)"
+if [[ -z "$AGENT" ]]; then
+  say "Not measured: no agent jar (build the agent module first)."
+else
+  say "| JDK | JVM | (a) agent, 1 % pathological | (a) wall-clock | (b) agent, none pathological | a/b | deadlines/s in (a) | pathological stopped | good requests timed out |"
+  say "|---|---|---|---|---|---|---|---|---|"
+  for v in $JDKS; do
+    java="$(jdk_home "$v")/bin/java"; rows=$RESULTS/service-$v.rows; : > "$rows"
+    for ((i = 0; i < SERVICE_RUNS; i++)); do
+      log "service JDK $v run $((i + 1))"
+      # shellcheck disable=SC2086
+      "$java" -XX:+UseG1GC -Dusethread.poll.maxQuietMillis=1000 $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
+        dev.usethread.bench.DeadlineService ab "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" "$SERVICE_EVERY" "$SERVICE_WARMUP_MS" \
+        2> "$RESULTS/service-$v.err" | tee -a "$rows"
+      "$java" -XX:+UseG1GC -cp "$JAR" dev.usethread.bench.DeadlineService b "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" 100 "$SERVICE_WARMUP_MS" \
+        2>> "$RESULTS/service-$v.err" | tee -a "$rows"
+    done
+    tee -a "$SECTION_OUT" < "$rows" > /dev/null
+    med() { awk -F'|' "\$3 ~ /$1/ {print \$$2 + 0}" "$rows" | sort -g | awk '{x[NR] = $1} END {print x[int((NR + 1) / 2)]}'; }
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "n/a"}'; }
+    a=$(med '^ agent *$' 4); b=$(med '^ agent *$' 6); ab=$(med '^ agent *$' 7); c=$(med 'no agent' 6)
+    say "| $v | **medians**; (c) no agent, none pathological: $c | $a | | $b | **a/b $ab** | **a/c $(ratio "$a" "$c")** | | |"
+  done
+fi
+say ""
+fi
+
+# 7. What a cancel costs its caller (CancelCost): cancel() blocking time and cancel-to-CANCELLED,
+# first cancel after a calm period and with the site already armed, on a code cache kept compiled.
+if section cancelcost 7-cancelcost; then
+say "### Cost of cancel() to its caller (µs; $CANCEL_TRIALS cancels of a CPU-loop job, calm period $CANCEL_CALM_MS ms, library bystander running)"
+if [[ -z "$AGENT" ]]; then
+  say "Not measured: no agent jar (build the agent module first)."
+else
+  say "| JDK, GC | case | n | cancel() blocks p50 | p99 | max | cancel to CANCELLED p50 | p99 | max |"
+  say "|---|---|---|---|---|---|---|---|---|"
+  for v in $JDKS; do
+    log "cancel cost JDK $v"
+    "$(jdk_home "$v")/bin/java" -XX:+UseG1GC -Dusethread.poll.quietMillis=5 -Dusethread.poll.maxQuietMillis=5 \
+      "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" dev.usethread.bench.CancelCost "$CANCEL_TRIALS" "$CANCEL_CALM_MS" "$v G1" \
+      2> "$RESULTS/cancelcost-$v.err" | tee -a "$SECTION_OUT"
+  done
+fi
+say ""
+fi
+
+# 8. A long-running service that sees one deadline a second (LongRun), with -XX:+PrintCompilation
+# to a file: last-minute throughput against a run without deadlines, and methods made not compilable.
+if section longrun 8-longrun; then
+say "### Long run (deadline service, 1 deadline a second for $LONGRUN_SECONDS s; without deadlines $LONGRUN_BASE_SECONDS s; good requests/s per worker-second outside pathological requests)"
+if [[ -z "$AGENT" ]]; then
+  say "Not measured: no agent jar (build the agent module first)."
+else
+  say "| JDK | deadlines | s | good/s first minute | good/s last minute | deadlines fired | good requests timed out | \"not compilable\" lines | \"made not entrant\" lines |"
+  say "|---|---|---|---|---|---|---|---|---|"
+  for v in $LONGRUN_JDKS; do
+    for mode in deadlines none; do
+      secs=$LONGRUN_SECONDS; [[ $mode == none ]] && secs=$LONGRUN_BASE_SECONDS
+      log "long run JDK $v $mode ${secs} s"
+      comp=$RESULTS/longrun-$v-$mode.compilation.log
+      "$(jdk_home "$v")/bin/java" -XX:+UseG1GC -XX:+PrintCompilation "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
+        dev.usethread.bench.LongRun "$mode" "$secs" "$v" "$RESULTS/longrun-$v-$mode.row" > "$comp" 2> "$RESULTS/longrun-$v-$mode.err"
+      say "$(tr -d '\n' < "$RESULTS/longrun-$v-$mode.row") $(grep -c 'not compilable' "$comp" || true) | $(grep -c 'made not entrant' "$comp" || true) |"
+    done
+    last() { awk -F'|' '{print $6 + 0}' "$RESULTS/longrun-$v-$1.row"; }
+    say "| $v | **last minute, with / without deadlines** | | | **$(awk -v a="$(last deadlines)" -v b="$(last none)" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "n/a"}')** | | | | |"
+  done
+fi
 say ""
 fi
 

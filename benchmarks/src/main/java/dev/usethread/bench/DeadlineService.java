@@ -1,0 +1,195 @@
+package dev.usethread.bench;
+
+import dev.usethread.Cancellation;
+import dev.usethread.DeadlineExceededException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntSupplier;
+import java.util.function.LongPredicate;
+
+/**
+ * A deadline service: two worker threads serve library requests (Jackson parse, Rhino script,
+ * regex, Guava; {@link LibraryWork#REQUESTS}) back to back, each under
+ * {@link Cancellation#withTimeout}. In a phase "a" one request in {@code every} (1 %) is
+ * pathological (a catastrophic regex, an endless Rhino script) and only its deadline ends it; in a
+ * phase "b" all are good. Phases alternate (b, a, b, a, ...), each kind's best is kept.
+ *
+ * <p>Good-request throughput is counted per worker-second spent outside pathological requests:
+ * the time a pathological request runs until its deadline is the request's own, the same with any
+ * design, and what is measured is what the deadlines cost the good requests (both workers'). The
+ * wall-clock rate is printed too.
+ *
+ * <p>Warm-up: one phase of good requests under a deadline that does not fire, then the measured
+ * timeout. Arguments: {@code ab|b phaseMillis pairs label [timeoutMillis=50] [every=100]
+ * [warmupMillis=2 phases]}. Mode {@code ab}
+ * needs the agent (without it a pathological request is never stopped); mode {@code b} runs only
+ * good requests, for the JVM without the agent. Prints one markdown row:
+ * {@code | label | mode | a good/s | a good/s wall | b good/s | a/b | deadlines/s in a | pathological stopped | good requests timed out |}.
+ */
+public final class DeadlineService {
+    static final int WORKERS = 2;
+    static volatile boolean pathological;
+    static volatile boolean stop;
+    /** The deadline of each request: generous while warming up (a cold first request is slow). */
+    static volatile Duration timeout = Duration.ofSeconds(10);
+    static final Worker[] workers = new Worker[WORKERS];
+    /** The good requests served, in turn: all of them, or those named by -Dbench.requests=a,b (to find which one is slow). */
+    static final List<String> KINDS = System.getProperty("bench.requests") == null
+            ? LibraryWork.REQUESTS : List.of(System.getProperty("bench.requests").split(","));
+
+    /** One worker's counters; written by the worker only, read by the phase controller. */
+    static final class Worker {
+        volatile long good;
+        volatile long goodTimedOut;
+        volatile long pathologicalAsked;
+        volatile long pathologicalStopped;
+        volatile long pathologicalNanos;
+        volatile Throwable failure;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 4 || !(args[0].equals("ab") || args[0].equals("b"))) {
+            throw new IllegalArgumentException("usage: DeadlineService ab|b phaseMillis pairs label [timeoutMillis] [every] [warmupMillis]");
+        }
+        boolean withPathological = args[0].equals("ab");
+        long phaseMillis = Long.parseLong(args[1]);
+        int pairs = Integer.parseInt(args[2]);
+        String label = args[3];
+        Duration measuredTimeout = Duration.ofMillis(args.length > 4 ? Long.parseLong(args[4]) : 50);
+        int every = args.length > 5 ? Integer.parseInt(args[5]) : 100;
+        long warmupMillis = args.length > 6 ? Long.parseLong(args[6]) : 2 * phaseMillis;
+        if (withPathological && !Cancellation.isIntrusive()) {
+            throw new IllegalStateException("mode ab needs the agent: without it a pathological request never ends");
+        }
+        Thread[] threads = new Thread[WORKERS];
+        for (int w = 0; w < WORKERS; w++) {
+            Worker worker = new Worker();
+            workers[w] = worker;
+            threads[w] = new Thread(() -> serve(worker, i -> pathological && i % every == every - 1), "worker-" + w);
+            threads[w].setDaemon(true);
+            threads[w].start();
+        }
+        // Warm-up under a deadline that does not fire: a cold request can take longer than the
+        // measured timeout, and one fired deadline is enough to change what the JIT has compiled.
+        // With the agent the woven libraries take many seconds to be compiled on a loaded machine.
+        phase(false, warmupMillis);
+        timeout = measuredTimeout;
+        if (withPathological) {
+            phase(true, phaseMillis);
+        }
+        Phase bestA = null;
+        Phase bestB = null;
+        for (int pair = 0; pair < pairs; pair++) {
+            PollProbe.awaitIdle(40_000, 1_000); // b runs as a service that has not seen a deadline
+            Phase b = phase(false, phaseMillis);
+            bestB = bestB == null || b.goodPerSecond > bestB.goodPerSecond ? b : bestB;
+            if (withPathological) {
+                Phase a = phase(true, phaseMillis);
+                bestA = bestA == null || a.goodPerSecond > bestA.goodPerSecond ? a : bestA;
+            }
+        }
+        stop = true;
+        for (Thread t : threads) {
+            t.join(10_000);
+        }
+        for (Worker w : workers) {
+            if (w.failure != null) {
+                throw new IllegalStateException("a worker failed", w.failure);
+            }
+        }
+        if (bestA == null) {
+            System.out.printf(Locale.ROOT, "| %s | %s, no pathological | | | %.4g | | | | %d |%n",
+                    label, Cancellation.isIntrusive() ? "agent" : "no agent", bestB.goodPerSecond, bestB.goodTimedOut);
+        } else {
+            System.out.printf(Locale.ROOT, "| %s | agent | %.4g | %.4g | %.4g | %.3f | %.1f | %d/%d | %d |%n",
+                    label, bestA.goodPerSecond, bestA.goodPerWallSecond, bestB.goodPerSecond,
+                    bestA.goodPerSecond / bestB.goodPerSecond, bestA.deadlinesPerSecond,
+                    bestA.stopped, bestA.asked, bestA.goodTimedOut + bestB.goodTimedOut);
+            long[] all = totals();
+            if (all[2] > 0 && all[3] == 0) {
+                StringBuilder where = new StringBuilder();
+                for (Thread t : threads) {
+                    where.append("; ").append(t.getName()).append(t.isAlive() ? " still at " + java.util.Arrays.toString(t.getStackTrace()) : " ended");
+                }
+                throw new IllegalStateException(all[2] + " pathological requests and none stopped by its deadline" + where);
+            }
+        }
+    }
+
+    record Phase(double goodPerSecond, double goodPerWallSecond, double deadlinesPerSecond,
+            long asked, long stopped, long goodTimedOut) {
+    }
+
+    private static Phase phase(boolean withPathological, long millis) throws InterruptedException {
+        long[] before = totals();
+        long start = System.nanoTime();
+        pathological = withPathological;
+        Thread.sleep(millis);
+        pathological = false;
+        long[] after = totals();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long good = after[0] - before[0];
+        double workerSeconds = WORKERS * seconds - (after[4] - before[4]) / 1e9;
+        return new Phase(WORKERS * good / workerSeconds, good / seconds, (after[3] - before[3]) / seconds,
+                after[2] - before[2], after[3] - before[3], after[1] - before[1]);
+    }
+
+    static long[] totals() {
+        long[] t = new long[5];
+        for (Worker w : workers) {
+            t[0] += w.good;
+            t[1] += w.goodTimedOut;
+            t[2] += w.pathologicalAsked;
+            t[3] += w.pathologicalStopped;
+            t[4] += w.pathologicalNanos;
+        }
+        return t;
+    }
+
+    /** Serves requests until {@link #stop}; {@code bad} says whether request {@code i} is a pathological one. */
+    static void serve(Worker worker, LongPredicate bad) {
+        try {
+            List<String> good = KINDS;
+            Map<String, IntSupplier> requests = new HashMap<>();
+            for (String r : LibraryWork.REQUESTS) {
+                requests.put(r, LibraryWork.create(r));
+            }
+            for (String r : LibraryWork.PATHOLOGICAL) {
+                requests.put(r, LibraryWork.create(r));
+            }
+            int sink = 0;
+            for (long i = 0; !stop; i++) {
+                boolean isBad = bad.test(i);
+                String kind = isBad
+                        ? LibraryWork.PATHOLOGICAL.get((int) (worker.pathologicalAsked % LibraryWork.PATHOLOGICAL.size()))
+                        : good.get((int) (i % good.size()));
+                IntSupplier request = requests.get(kind);
+                long t0 = System.nanoTime();
+                if (isBad) {
+                    worker.pathologicalAsked++;
+                }
+                try {
+                    sink += Cancellation.withTimeout(timeout, request::getAsInt);
+                    if (!isBad) {
+                        worker.good++;
+                    }
+                } catch (DeadlineExceededException e) {
+                    if (isBad) {
+                        worker.pathologicalStopped++;
+                    } else {
+                        worker.goodTimedOut++;
+                    }
+                }
+                if (isBad) {
+                    worker.pathologicalNanos += System.nanoTime() - t0;
+                }
+            }
+            BystanderWork.sink += sink;
+        } catch (Throwable t) {
+            worker.failure = t;
+        }
+    }
+}
