@@ -11,13 +11,16 @@ import java.util.concurrent.TimeUnit;
  * {@code cancel()} never waits for a deoptimization.
  *
  * <p>Only what the cancelled thread runs needs to see its cancellation. For each newly cancelled
- * thread: its stack trace is taken and the poll groups of its innermost frames (JDK frames skipped)
- * are armed, which deoptimizes only the compiled code that inlined those groups' polls; code that
- * only other threads run keeps running as if it had no polls. While the thread stays cancelled its
- * stack is looked at again, after {@value #FIRST_RESAMPLE_MILLIS} ms and then at doubling intervals,
- * and the groups of all its frames are armed; if it is still cancelled and runnable after
- * {@code usethread.poll.globalMillis} (200 ms) the global site is armed, which every poll checks:
- * the targeted sites never make a stop less certain than arming everything, only cheaper.
+ * thread: its stack trace is taken and the poll groups of its innermost woven frames (at most
+ * {@value #FIRST_GROUPS}; JDK and runtime frames skipped) are armed, which deoptimizes only the
+ * compiled code that inlined those groups' polls; code that only other threads run keeps running as
+ * if it had no polls. While the thread stays cancelled it is looked at again, after
+ * {@value #FIRST_RESAMPLE_MILLIS} ms and then at doubling intervals: not stopped yet, the groups of
+ * its innermost frames then are armed; stopped but still unwinding after 50 ms
+ * ({@code usethread.poll.wholeStackMillis}), those of all its frames (so that a handler that
+ * swallows the signal is seen in whichever caller it returns to). If it is still cancelled and
+ * runnable after {@code usethread.poll.globalMillis} (200 ms) the global site is armed, which every
+ * poll checks: the targeted sites never make a stop less certain than arming everything, only cheaper.
  *
  * <p>Sites are disarmed together once no thread has been cancelled for a quiet period (1 s,
  * {@code usethread.poll.quietMillis}); re-arming soon after a disarm doubles the period, up to
@@ -29,6 +32,8 @@ final class Arming {
     private static final long BASE_QUIET_NANOS = millis("usethread.poll.quietMillis", 1000);
     private static final long MAX_QUIET_NANOS = millis("usethread.poll.maxQuietMillis", 30_000);
     private static final long GLOBAL_NANOS = millis("usethread.poll.globalMillis", 200);
+    /** Cleanup that runs this long gets the groups of all its thread's frames armed. */
+    private static final long WHOLE_STACK_NANOS = millis("usethread.poll.wholeStackMillis", 50);
     private static final long LINGER_NANOS = millis("usethread.poll.lingerMillis", 60_000);
     static final long FIRST_RESAMPLE_MILLIS = 2;
     /** Distinct groups armed from the first look at a stack: the innermost code, where it loops. */
@@ -241,39 +246,55 @@ final class Arming {
         }
     }
 
+    /**
+     * A thread still cancelled at its next look. Not stopped yet: it runs code whose groups were not
+     * armed; arm those of its innermost frames now. Stopped and unwinding: its cleanup is running,
+     * and only if that takes long are the groups of all its frames armed (a handler that swallows
+     * the signal is then seen in whichever caller it returns to).
+     */
     private static void lookAgain(Target target) {
         Thread thread = target.state.thread;
-        armGroupsOf(thread.getStackTrace(), Integer.MAX_VALUE);
-        long now = System.nanoTime();
-        if (now - target.since >= GLOBAL_NANOS && thread.getState() == Thread.State.RUNNABLE) {
+        long age = System.nanoTime() - target.since;
+        boolean unwinding = target.state.signalThrown;
+        if (!unwinding) {
+            armGroupsOf(thread.getStackTrace(), FIRST_GROUPS);
+        } else if (age >= WHOLE_STACK_NANOS) {
+            armGroupsOf(thread.getStackTrace(), Integer.MAX_VALUE);
+        }
+        if (age >= GLOBAL_NANOS && thread.getState() == Thread.State.RUNNABLE) {
             arm(ALL);
         }
+        long now = System.nanoTime();
         target.interval *= 2;
         target.nextLookNanos = now + target.interval;
         interruptIfWaitingAgain(target);
     }
 
-    /** Arms the groups of the frames of {@code stack}, innermost first, at most {@code limit} of them. */
+    /** Arms the groups of the woven frames of {@code stack}, innermost first, at most {@code limit} of them. */
     private static void armGroupsOf(StackTraceElement[] stack, int limit) {
         int armed = 0;
         for (StackTraceElement frame : stack) {
-            String name = frame.getClassName();
-            if (limit != Integer.MAX_VALUE && isUnwovenJdk(name)) {
+            if (!mayBeWoven(frame)) {
                 continue;
             }
-            if (arm(PollGroup.of(name)) && ++armed == limit) {
+            if (arm(PollGroup.of(frame.getClassName())) && ++armed == limit) {
                 return;
             }
         }
     }
 
-    /** JDK classes outside the packages {@code jdk=} may weave: their frames have no polls. */
-    private static boolean isUnwovenJdk(String className) {
-        if (!(className.startsWith("java.") || className.startsWith("jdk.") || className.startsWith("sun."))) {
-            return false;
+    /**
+     * False for frames the agent never weaves: classes of the boot and platform loaders (the JDK, and
+     * the runtime itself on the boot class path) outside the JDK packages {@code jdk=} may weave.
+     */
+    private static boolean mayBeWoven(StackTraceElement frame) {
+        String loader = frame.getClassLoaderName();
+        if (loader != null && !loader.equals("platform")) {
+            return true;
         }
+        String className = frame.getClassName();
         int dot = className.lastIndexOf('.');
-        return WeavableJdkPackages.allowing(className.substring(0, dot)) == null;
+        return dot > 0 && WeavableJdkPackages.allowing(className.substring(0, dot)) != null;
     }
 
     private static void disarmAll() {
