@@ -71,6 +71,11 @@ final class BytePatcher extends ClassFile {
 
     /** Version < 50: no StackMapTable, HotSpot verifies by type inference (merging at handler starts). */
     private boolean inferenceVerifier;
+    /**
+     * Version < 51: the JVM rejects a switch whose padding bytes are not zero. The woven switch gets
+     * new, zero padding, so such a class is declined, never repaired.
+     */
+    private boolean zeroPadding;
 
     private BytePatcher(byte[] in) {
         super(in);
@@ -106,6 +111,7 @@ final class BytePatcher extends ClassFile {
                     + NEWEST_VERSION + ")");
         }
         inferenceVerifier = u2(6) < 50;
+        zeroPadding = u2(6) < 51;
         if (!readConstantPool()) {
             return Result.declined("malformed class file: unknown constant pool tag");
         }
@@ -499,6 +505,13 @@ final class BytePatcher extends ClassFile {
         sites[siteCount++] = pos;
         int m = mark[pos] | START;
         int op = in[p] & 0xFF;
+        if (kind >= TABLESWITCH && zeroPadding) {
+            for (int q = p + 1; ((q - base) & 3) != 0; q++) {
+                if (in[q] != 0) {
+                    throw new Malformed("non-zero padding in the switch at offset " + pos);
+                }
+            }
+        }
         // A backward jsr calls a subroutine: not a loop.
         if (kind >= JUMP && op != JSR && op != JSR_W && jumpsBack(base, p, kind) && !selfCovered(exc, excCount, pos)) {
             m |= POLL;
