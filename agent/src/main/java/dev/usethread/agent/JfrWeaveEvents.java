@@ -31,27 +31,36 @@ final class JfrWeaveEvents {
 
     /** The event for one woven or skipped class; free while no JFR runs. Never throws. */
     static void emit(String className, int polls, String skippedBecause) {
-        try {
-            if (!ready) {
-                if (unavailable || !jdk.jfr.FlightRecorder.isInitialized()) {
+        if (!ready) {
+            if (unavailable || !jfrStarted()) {
+                return;
+            }
+            synchronized (LOCK) {
+                if (!ready) {
+                    if (pending == null) {
+                        pending = new ArrayList<>();
+                        startLoader();
+                    }
+                    if (pending.size() < MAX_PENDING) {
+                        pending.add(new Object[] {className, polls, skippedBecause});
+                    }
                     return;
                 }
-                synchronized (LOCK) {
-                    if (!ready) {
-                        if (pending == null) {
-                            pending = new ArrayList<>();
-                            startLoader();
-                        }
-                        if (pending.size() < MAX_PENDING) {
-                            pending.add(new Object[] {className, polls, skippedBecause});
-                        }
-                        return;
-                    }
-                }
             }
+        }
+        try {
             Events.woven(className.replace('/', '.'), polls, skippedBecause);
         } catch (Throwable t) {
-            unavailable = true; // a runtime image without jdk.jfr: no events; observability never costs a class
+            // observability must never cost a class its weaving
+        }
+    }
+
+    private static boolean jfrStarted() {
+        try {
+            return jdk.jfr.FlightRecorder.isInitialized();
+        } catch (Throwable noJfr) { // a runtime image without jdk.jfr: no events
+            unavailable = true;
+            return false;
         }
     }
 
@@ -60,9 +69,14 @@ final class JfrWeaveEvents {
      * JFR's shutdown hook writes it.
      */
     private static void startLoader() {
-        Thread loader = new Thread(new Loader(), "usethread-agent-jfr");
-        loader.setDaemon(false); // a daemon thread's new thread would be one too
-        loader.start();
+        try {
+            Thread loader = new Thread(new Loader(), "usethread-agent-jfr");
+            loader.setDaemon(false); // a daemon thread's new thread would be one too
+            loader.start();
+        } catch (Throwable t) { // say, a security manager that forbids it: no events
+            unavailable = true;
+            pending = new ArrayList<>(0);
+        }
     }
 
     /** A class, not a lambda: no lambda bootstrap inside a transformer. */
