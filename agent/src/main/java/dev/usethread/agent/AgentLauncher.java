@@ -4,7 +4,9 @@ import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.config.ConfigException;
 import java.io.File;
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.InvocationTargetException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.net.URISyntaxException;
 import java.util.jar.JarFile;
 
@@ -69,18 +71,23 @@ public final class AgentLauncher {
             inst.appendToBootstrapClassLoaderSearch(new JarFile(jar));
         }
         Class<?> main = Class.forName("dev.usethread.agent.AgentMain", true, loader);
+        // A method handle called with its exact type, not Method.invoke: from JDK 18 on, reflection
+        // spins method-handle adapters for its Object[] arguments (tens of ms at every start-up).
+        MethodHandle start = MethodHandles.publicLookup().findStatic(main, "start",
+                MethodType.methodType(void.class, String.class, Instrumentation.class, boolean.class, String.class));
         try {
-            main.getMethod("start", String.class, Instrumentation.class, boolean.class, String.class)
-                    .invoke(null, args, inst, late, jar.getPath());
-        } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
+            start.invokeExact(args, inst, late, jar.getPath());
+        } catch (Throwable cause) {
             if (late && cause.getMessage() != null) {
                 System.setProperty(FAILURE_PROPERTY, cause.getMessage());
             }
             if (cause instanceof Exception) {
                 throw (Exception) cause;
             }
-            throw (Error) cause;
+            if (cause instanceof Error) {
+                throw (Error) cause;
+            }
+            throw new IllegalStateException(cause);
         }
     }
 

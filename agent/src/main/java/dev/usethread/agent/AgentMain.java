@@ -82,7 +82,6 @@ public final class AgentMain {
         boolean propagate = config.propagate() && AgentMain.class.getClassLoader() == null;
         preloadRuntime(inst, propagate, config.intrusiveExecutors());
         letModulesReadRuntime(inst);
-        JfrWeaveEvents.enableWhenJfrRuns();
         transformer = new PollTransformer(config);
         inst.addTransformer(transformer, true);
         AgentStatus.markInstalled();

@@ -32,6 +32,9 @@ final class PollTransformer implements ClassFileTransformer {
     }
 
     private static boolean isRuntimeClass(String className) {
+        if (!className.startsWith("dev/usethread/")) { // every class the JVM loads: no copy for the others
+            return false;
+        }
         int slash = className.lastIndexOf('/');
         String pkg = slash < 0 ? "" : className.substring(0, slash);
         return pkg.equals("dev/usethread") || pkg.equals("dev/usethread/internal");
@@ -128,14 +131,7 @@ final class PollTransformer implements ClassFileTransformer {
 
     /** A JFR event per woven or skipped class (free unless a recording enables dev.usethread.Weave). */
     private static void event(String className, int polls, String skippedBecause) {
-        if (!JfrWeaveEvents.ready) {
-            return;
-        }
-        try {
-            Events.woven(className.replace('/', '.'), polls, skippedBecause);
-        } catch (Throwable t) {
-            // observability must never cost a class its weaving
-        }
+        JfrWeaveEvents.emit(className, polls, skippedBecause);
     }
 
     private void skip(String className, String reason) {

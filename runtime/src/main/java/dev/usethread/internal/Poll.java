@@ -116,11 +116,16 @@ public final class Poll {
         }
     }
 
-    /** Woven before every {@code athrow} ({@code dup; invokestatic}): {@code t} is (re)thrown. Never throws. */
-    public static void thrown(Throwable t) {
+    /**
+     * Woven before every {@code athrow} (a bare {@code invokestatic}): {@code t} is (re)thrown.
+     * Returns {@code t}, which the {@code athrow} then throws, so the hook needs no stack slot of its
+     * own. Never throws.
+     */
+    public static Throwable thrown(Throwable t) {
         if (pending != 0) {
             ThreadState.thrown(t);
         }
+        return t;
     }
 
     /** Cooperative poll: like {@link #poll()} but also honours non-intrusive scopes. */

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * left as it was and said once on standard error (its tasks then run without inheritance).
  */
 public final class HandOffTransformer implements ClassFileTransformer {
+    private static final String PACKAGE = HandOffWeaver.PACKAGE.replace('/', '.');
     private final Set<String> woven = ConcurrentHashMap.newKeySet();
     /** executors=intrusive: FutureTask and CompletableFuture instead of the hand-off targets. */
     private final boolean executors;
@@ -48,9 +49,16 @@ public final class HandOffTransformer implements ClassFileTransformer {
         inst.addTransformer(t, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (c.getClassLoader() == null && t.isTarget(c.getName().replace('.', '/'))
-                    && !t.woven.contains(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
-                loaded.add(c);
+            if (c.getClassLoader() != null) {
+                continue;
+            }
+            String name = c.getName();
+            // Nearly a thousand classes at start-up: most are rejected by their package, before any copy.
+            if (name.startsWith(PACKAGE)) {
+                String internalName = name.replace('.', '/');
+                if (t.isTarget(internalName) && !t.woven.contains(internalName) && inst.isModifiableClass(c)) {
+                    loaded.add(c);
+                }
             }
         }
         for (Class<?> c : loaded) {

@@ -84,8 +84,14 @@ public final class HandOffWeaver {
      * @return whether the class is a hand-off target
      */
     public static boolean isTarget(String internalName) {
-        return TARGETS.containsKey(internalName);
+        return internalName.startsWith(PACKAGE) && TARGETS.containsKey(internalName);
     }
+
+    /**
+     * The package of every target: a name outside it is rejected without hashing it, for each class
+     * the JVM loads while the application starts.
+     */
+    static final String PACKAGE = "java/util/concurrent/";
 
     /**
      * Whether {@code executors=intrusive} weaves this class.
@@ -94,7 +100,7 @@ public final class HandOffWeaver {
      * @return true for the executor classes that option instruments
      */
     public static boolean isExecutorTarget(String internalName) {
-        return EXECUTOR_TARGETS.containsKey(internalName);
+        return internalName.startsWith(PACKAGE) && EXECUTOR_TARGETS.containsKey(internalName);
     }
 
     /**

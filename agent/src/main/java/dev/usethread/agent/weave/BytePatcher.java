@@ -6,7 +6,8 @@ import java.util.Arrays;
  * Weaves the same polls and hooks as {@link PollMethodWeaver}, by patching the class file bytes in
  * place of ASM's read-and-rewrite round trip: the constant pool is only measured (the
  * {@code Methodref}s the woven code calls are appended at its end), each woven method's code gets
- * the 3-byte poll calls and 4-byte hooks ({@code dup; invokestatic}) inserted, and branch offsets,
+ * the 3-byte poll calls and hooks ({@code dup; invokestatic caught} at handler starts, a bare
+ * {@code invokestatic thrown} before {@code athrow}) inserted, and branch offsets,
  * switch padding, the exception table, StackMapTable, LineNumberTable, local variable tables and
  * type annotations in code are shifted accordingly. It runs while the application starts, mostly
  * before the JIT has compiled it, so it does as little per byte as it can.
@@ -18,8 +19,10 @@ import java.util.Arrays;
  */
 final class BytePatcher extends ClassFile {
     private static final int POLL_BYTES = 3;
-    /** {@code dup; invokestatic Poll.caught/thrown(Throwable)}. */
-    private static final int HOOK_BYTES = 4;
+    /** {@code dup; invokestatic Poll.caught(Throwable)}. */
+    private static final int CAUGHT_BYTES = 4;
+    /** {@code invokestatic Poll.thrown(Throwable)Throwable}: returns its argument, stack-neutral. */
+    private static final int THROWN_BYTES = 3;
     private static final int NEWEST_VERSION = org.objectweb.asm.Opcodes.V25 & 0xFFFF;
 
     /**
@@ -65,11 +68,18 @@ final class BytePatcher extends ClassFile {
     private String pollName;
     private String pollInHandlerName;
     private int pollDesc;
-    private int hookDesc;
     private int pollRef;
     private int pollInHandlerRef;
     private int caughtRef;
     private int thrownRef;
+
+    /** Version < 50: no StackMapTable, HotSpot verifies by type inference (merging at handler starts). */
+    private boolean inferenceVerifier;
+    /**
+     * Version < 51: the JVM rejects a switch whose padding bytes are not zero. The woven switch gets
+     * new, zero padding, so such a class is declined, never repaired.
+     */
+    private boolean zeroPadding;
 
     private BytePatcher(byte[] in) {
         super(in);
@@ -104,6 +114,8 @@ final class BytePatcher extends ClassFile {
             return Result.declined("cannot read class file: class-file version " + u2(6) + " (the agent weaves 45 to "
                     + NEWEST_VERSION + ")");
         }
+        inferenceVerifier = u2(6) < 50;
+        zeroPadding = u2(6) < 51;
         if (!readConstantPool()) {
             return Result.declined("malformed class file: unknown constant pool tag");
         }
@@ -185,13 +197,12 @@ final class BytePatcher extends ClassFile {
         } else if (!hook && groupOwnerClass == 0) {
             groupOwnerClass = classConstant(PollSites.GROUP_OWNER);
         }
-        int desc = hook ? hookDesc : pollDesc;
-        if (desc == 0) {
-            pool.utf8(hook ? PollSites.HOOK_DESC : PollSites.POLL_DESC);
+        int desc = hook ? 0 : pollDesc;
+        if (desc == 0) { // each hook's descriptor is used by its one Methodref only
+            pool.utf8(!hook ? PollSites.POLL_DESC : name.equals(PollSites.CAUGHT) ? PollSites.CAUGHT_DESC
+                    : PollSites.THROWN_DESC);
             desc = nextConstant++;
-            if (hook) {
-                hookDesc = desc;
-            } else {
+            if (!hook) {
                 pollDesc = desc;
             }
         }
@@ -335,8 +346,8 @@ final class BytePatcher extends ClassFile {
     private int[] deltas = new int[64];
     private int siteCount;
     private int lastDelta;
-    /** Whether the method got a caught or thrown hook (which needs one more stack slot). */
-    private boolean hooked;
+    /** Whether the method got a caught hook, whose {@code dup} needs a second stack slot. */
+    private boolean caughtHooked;
     /** Where the current method's code starts in {@code in}. */
     private int codeBase;
 
@@ -366,13 +377,13 @@ final class BytePatcher extends ClassFile {
         int at = moved(old);
         int m = mark[old];
         if ((m & HANDLER) != 0) {
-            at += HOOK_BYTES;
+            at += CAUGHT_BYTES;
         }
         if ((m & POLL) != 0) {
             at += POLL_BYTES;
         }
         if (old < mark.length - 1 && KIND[in[codeBase + old] & 0xFF] == THROW) {
-            at += HOOK_BYTES;
+            at += THROWN_BYTES;
         }
         return at;
     }
@@ -411,16 +422,15 @@ final class BytePatcher extends ClassFile {
         }
         if (excCount > 0) {
             handlers(base, codeLength, exc, excCount);
+            if (inferenceVerifier) {
+                unhookHandlersReachedNormally(base, end);
+            }
         }
         int count = layout(base);
         int newLength = codeLength + lastDelta;
-        int maxStack = u2(attr + 6) + (hooked ? 1 : 0);
+        int maxStack = hookedMaxStack(maxStackIn, caughtHooked);
         if (newLength > 0xFFFF) {
             declined = "method too large with polls: " + methodName() + " (" + newLength + " bytes)";
-            return false;
-        }
-        if (maxStack > 0xFFFF) {
-            declined = "max_stack too large for the handler hooks in " + methodName();
             return false;
         }
         out.bytes(in, attr, 2); // attribute_name_index; the length is set at the end
@@ -503,6 +513,13 @@ final class BytePatcher extends ClassFile {
         sites[siteCount++] = pos;
         int m = mark[pos] | START;
         int op = in[p] & 0xFF;
+        if (kind >= TABLESWITCH && zeroPadding) {
+            for (int q = p + 1; ((q - base) & 3) != 0; q++) {
+                if (in[q] != 0) {
+                    throw new Malformed("non-zero padding in the switch at offset " + pos);
+                }
+            }
+        }
         // A backward jsr calls a subroutine: not a loop.
         if (kind >= JUMP && op != JSR && op != JSR_W && jumpsBack(base, p, kind) && !selfCovered(exc, excCount, pos)) {
             m |= POLL;
@@ -625,15 +642,18 @@ final class BytePatcher extends ClassFile {
     private int layout(int base) {
         int delta = POLL_BYTES;
         int count = 1;
-        hooked = false;
+        caughtHooked = false;
         for (int i = 0; i < siteCount; i++) {
             int pos = sites[i];
             deltas[i] = delta;
             int m = mark[pos];
             byte kind = KIND[in[base + pos] & 0xFF];
-            if ((m & HANDLER) != 0 || kind == THROW) {
-                delta += (m & HANDLER) != 0 && kind == THROW ? 2 * HOOK_BYTES : HOOK_BYTES;
-                hooked = true;
+            if ((m & HANDLER) != 0) {
+                delta += CAUGHT_BYTES;
+                caughtHooked = true;
+            }
+            if (kind == THROW) {
+                delta += THROWN_BYTES;
             }
             if ((m & POLL) != 0) {
                 delta += POLL_BYTES;
@@ -647,6 +667,46 @@ final class BytePatcher extends ClassFile {
         }
         lastDelta = delta;
         return count;
+    }
+
+    /**
+     * The max_stack of a woven method: a caught hook's {@code dup} runs where the handler's stack
+     * holds exactly the throwable, so two slots suffice; nothing else needs more. Never original + 1:
+     * that would make a method whose max_stack was one too small (which the JVM rejects) load. A
+     * method with a handler and max_stack 0 is invalid, and stays so. Shared with the ASM weaver.
+     */
+    static int hookedMaxStack(int maxStack, boolean caughtHooked) {
+        return caughtHooked && maxStack != 0 ? Math.max(maxStack, 2) : maxStack;
+    }
+
+    /**
+     * Before version 50 HotSpot infers types, merging every way into an instruction: a handler start
+     * that normal flow also reaches (fall-through, a jump, switch or jsr to it, or offset 0) may hold
+     * there something the caught hook's {@code Throwable} parameter does not accept. Such a handler
+     * gets no caught hook. The same rule as {@link HandlerCode#handlerStartsReachedNormally}.
+     */
+    private void unhookHandlersReachedNormally(int base, int end) {
+        mark[0] &= ~HANDLER;
+        int p = base;
+        while (p < end) {
+            int pos = p - base;
+            int op = in[p] & 0xFF;
+            byte kind = KIND[op];
+            int len = LENGTH[op];
+            int next = pos + (len > 0 ? len : (int) variableLength(base, p, op));
+            if (kind >= JUMP) {
+                int n = targetCount(base, p, kind);
+                for (int k = 0; k < n; k++) {
+                    mark[instruction(pos + target(base, p, kind, k))] &= ~HANDLER;
+                }
+            }
+            boolean ends = kind >= TABLESWITCH || op == GOTO || op == GOTO_W || kind == THROW
+                    || (op >= 0xAC && op <= 0xB1) || op == RET || (op == WIDE && (in[p + 1] & 0xFF) == RET);
+            if (!ends) {
+                mark[next] &= ~HANDLER; // next may be the code's end, marked START only
+            }
+            p = base + next;
+        }
     }
 
     /**
@@ -667,7 +727,7 @@ final class BytePatcher extends ClassFile {
             int inserted = 0;
             if ((m & HANDLER) != 0) {
                 hookCall(true);
-                inserted += HOOK_BYTES;
+                inserted += CAUGHT_BYTES;
             }
             if ((m & POLL) != 0) {
                 pollCall((m & IN_HANDLER) != 0);
@@ -675,7 +735,7 @@ final class BytePatcher extends ClassFile {
             }
             if (kind == THROW) {
                 hookCall(false);
-                inserted += HOOK_BYTES;
+                inserted += THROWN_BYTES;
             }
             int now = out.size - codeStart;
             if (now != pos + deltas[i] + inserted) {
@@ -1024,15 +1084,18 @@ final class BytePatcher extends ClassFile {
         out.u2(ref);
     }
 
-    /** {@code dup; invokestatic Poll.caught/thrown(Throwable)}: the throwable on the stack stays. */
+    /**
+     * {@code dup; invokestatic Poll.caught(Throwable)V} or {@code invokestatic Poll.thrown(Throwable)Throwable}:
+     * either way the throwable on the stack stays.
+     */
     private void hookCall(boolean caught) {
         int ref;
         if (caught) {
             ref = caughtRef != 0 ? caughtRef : (caughtRef = methodref(PollSites.CAUGHT, true));
+            out.u1(0x59); // dup
         } else {
             ref = thrownRef != 0 ? thrownRef : (thrownRef = methodref(PollSites.THROWN, true));
         }
-        out.u1(0x59); // dup
         out.u1(0xB8);
         out.u2(ref);
     }

@@ -42,6 +42,25 @@ final class HandlerCode {
         return out;
     }
 
+    /**
+     * Per method, in class-file order: the indices of the instructions that start an exception handler
+     * and are also reached by normal flow: offset 0, fall-through from the instruction before (also
+     * after a {@code jsr}, where its {@code ret} returns), or a jump, switch or {@code jsr} target. In
+     * a class of version < 50 they get no caught hook (see {@link BytePatcher}, which computes the same).
+     */
+    static List<BitSet> handlerStartsReachedNormally(ClassReader reader) {
+        List<BitSet> out = new ArrayList<>();
+        reader.accept(new ClassVisitor(Weaver.ASM_API) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] exc) {
+                Method m = new Method(true);
+                out.add(m.result);
+                return m;
+            }
+        }, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
+        return out;
+    }
+
     private static final byte FALL = 0;
     private static final byte END = 1;
     private static final byte GOTO = 2;
@@ -51,6 +70,9 @@ final class HandlerCode {
     /** Records each instruction's control flow; the analysis runs at the method's end. */
     private static final class Method extends MethodVisitor {
         final BitSet result = new BitSet();
+        /** Whether {@link #result} is the handler starts reached normally, not the handler back-edges. */
+        private final boolean handlerStarts;
+        private final List<Label> handlerLabels = new ArrayList<>();
         private final Map<Label, Integer> labelAt = new HashMap<>();
         private final List<Label[]> targets = new ArrayList<>();
         private byte[] kinds = new byte[64];
@@ -58,7 +80,12 @@ final class HandlerCode {
         private boolean handlers;
 
         Method() {
+            this(false);
+        }
+
+        Method(boolean handlerStarts) {
             super(Weaver.ASM_API);
+            this.handlerStarts = handlerStarts;
         }
 
         private void insn(byte kind, Label... to) {
@@ -72,6 +99,7 @@ final class HandlerCode {
         @Override
         public void visitTryCatchBlock(Label start, Label end, Label handler, String type) {
             handlers = true;
+            handlerLabels.add(handler);
         }
 
         @Override
@@ -157,6 +185,10 @@ final class HandlerCode {
             if (!handlers || count == 0) {
                 return;
             }
+            if (handlerStarts) {
+                handlerStartsReachedNormally();
+                return;
+            }
             boolean[] normal = new boolean[count];
             int[] work = new int[count];
             int top = 0;
@@ -193,6 +225,25 @@ final class HandlerCode {
                 }
                 if (backward && allHandlerOnly) {
                     result.set(i);
+                }
+            }
+        }
+
+        private void handlerStartsReachedNormally() {
+            BitSet reached = new BitSet();
+            reached.set(0);
+            for (int i = 0; i < count; i++) {
+                if ((kinds[i] == FALL || kinds[i] == BRANCH) && i + 1 < count) {
+                    reached.set(i + 1);
+                }
+                for (Label l : targets.get(i)) {
+                    reached.set(labelAt.get(l));
+                }
+            }
+            for (Label h : handlerLabels) {
+                int at = labelAt.get(h);
+                if (reached.get(at)) {
+                    result.set(at);
                 }
             }
         }

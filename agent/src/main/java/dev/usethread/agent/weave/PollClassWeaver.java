@@ -13,11 +13,15 @@ final class PollClassWeaver extends ClassVisitor {
     private final List<BitSet> handlerBackEdges;
     private int methodIndex;
     private String className;
+    /** Per method, for a class of version < 50: handler starts that get no caught hook; else null. */
+    private final List<BitSet> handlerStartsReachedNormally;
 
-    PollClassWeaver(ClassVisitor next, Weaver.Counter counter, List<BitSet> handlerBackEdges) {
+    PollClassWeaver(ClassVisitor next, Weaver.Counter counter, List<BitSet> handlerBackEdges,
+            List<BitSet> handlerStartsReachedNormally) {
         super(Weaver.ASM_API, next);
         this.counter = counter;
         this.handlerBackEdges = handlerBackEdges;
+        this.handlerStartsReachedNormally = handlerStartsReachedNormally;
     }
 
     @Override
@@ -30,13 +34,14 @@ final class PollClassWeaver extends ClassVisitor {
     @Override
     public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
             String[] exceptions) {
+        BitSet unhooked = handlerStartsReachedNormally == null ? null : handlerStartsReachedNormally.get(methodIndex);
         BitSet backEdges = handlerBackEdges.get(methodIndex++);
         MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
         if (next == null || !weavable(access, name)) {
             return next;
         }
-        PollMethodWeaver weaver = new PollMethodWeaver(Weaver.ASM_API, next, true, name + descriptor, backEdges,
-                className);
+        PollMethodWeaver weaver = new PollMethodWeaver(Weaver.ASM_API, next, true, backEdges, className);
+        weaver.noCaughtHookAt = unhooked;
         counter.add(weaver);
         return weaver;
     }

@@ -13,13 +13,16 @@ import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 
 /**
- * Adds a call to {@code Poll.poll()} at the entry of a method and before every backward jump or
- * switch ({@code Poll.pollInHandler()} when the loop lies wholly in handler code, see
- * {@link HandlerCode}). A poll is a zero-argument void static call: it changes neither the operand
+ * Adds a poll, a call to {@code GroupPolls.pN()} (N: the class's poll group), at the entry of a method
+ * and before every backward jump or switch ({@code GroupPolls.hN()} when the loop lies wholly in
+ * handler code, see {@link HandlerCode}). A poll is a zero-argument void static call: it changes neither the operand
  * stack nor the locals, so the method's stack map frames stay valid and nothing needs recomputing.
  * It also tells the runtime what the method catches and throws: {@code dup; Poll.caught(Throwable)}
- * at the start of every exception handler and {@code dup; Poll.thrown(Throwable)} before every
- * {@code athrow}; these need one more stack slot (max_stack + 1) and leave the stack as it was.
+ * at the start of every exception handler (where the stack holds just the throwable, so max_stack 2
+ * suffices; see {@link BytePatcher#hookedMaxStack}) and {@code Poll.thrown(Throwable)Throwable},
+ * which returns its argument, before every {@code athrow}. Both leave the stack as it was. In a class
+ * of version < 50, a handler start that normal flow also reaches gets no caught hook
+ * ({@link #noCaughtHookAt}).
  *
  * <p>A position covered by a "self-covering" handler (a handler that lies inside its own protected
  * range, as javac emits for {@code synchronized} and {@code finally}) gets no poll: a sticky signal
@@ -29,7 +32,6 @@ import org.objectweb.asm.Opcodes;
  */
 final class PollMethodWeaver extends MethodVisitor {
     private final boolean entryPoll;
-    private final String method;
     private final BitSet handlerBackEdges;
     private final Set<Label> visited = new HashSet<>();
     private final Set<Label> handlers = new HashSet<>();
@@ -45,15 +47,10 @@ final class PollMethodWeaver extends MethodVisitor {
     private Label caughtAt;
     /** Handler labels that start with 'new', to the label of that 'new' after the caught hook. */
     private final Map<Label, Label> newAfterHook = new HashMap<>();
-    private boolean hooks;
+    private boolean caughtHooks;
     int polls;
-
-    /** The method cannot take the hooks; the class is left unwoven with this reason. */
-    static final class Unhookable extends RuntimeException {
-        Unhookable(String reason) {
-            super(reason);
-        }
-    }
+    /** Indices of handler-start instructions that get no caught hook, or null. */
+    BitSet noCaughtHookAt;
 
     /** A try-catch range and how far the single pass has seen it. */
     private static final class Range {
@@ -73,16 +70,13 @@ final class PollMethodWeaver extends MethodVisitor {
 
     /**
      * {@code handlerBackEdges}: indices of the method's instructions (from 0) that are back-edges of
-     * loops in handler-only code; {@code method} names it in errors; {@code className} (internal
-     * name) chooses the poll group.
+     * loops in handler-only code; {@code className} (internal name) chooses the poll group.
      */
-    PollMethodWeaver(int api, MethodVisitor next, boolean entryPoll, String method, BitSet handlerBackEdges,
-            String className) {
+    PollMethodWeaver(int api, MethodVisitor next, boolean entryPoll, BitSet handlerBackEdges, String className) {
         super(api, next);
         this.pollName = PollSites.pollName(className, PollSites.POLL);
         this.pollInHandlerName = PollSites.pollName(className, PollSites.POLL_IN_HANDLER);
         this.entryPoll = entryPoll;
-        this.method = method;
         this.handlerBackEdges = handlerBackEdges;
     }
 
@@ -111,7 +105,7 @@ final class PollMethodWeaver extends MethodVisitor {
         if (insns == 0) {
             entryLabels.add(label);
         }
-        if (handlers.contains(label)) {
+        if (handlers.contains(label) && (noCaughtHookAt == null || !noCaughtHookAt.get(insns))) {
             caughtPending = true; // after the label's line and frame, before its instruction
             caughtAt = label;
         }
@@ -139,7 +133,7 @@ final class PollMethodWeaver extends MethodVisitor {
     private int instruction() {
         if (caughtPending) {
             caughtPending = false;
-            hook(PollSites.CAUGHT);
+            caughtHook();
         }
         return insns++;
     }
@@ -148,7 +142,7 @@ final class PollMethodWeaver extends MethodVisitor {
     public void visitInsn(int opcode) {
         instruction();
         if (opcode == Opcodes.ATHROW) {
-            hook(PollSites.THROWN);
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, PollSites.OWNER, PollSites.THROWN, PollSites.THROWN_DESC, false);
         }
         super.visitInsn(opcode);
     }
@@ -262,10 +256,8 @@ final class PollMethodWeaver extends MethodVisitor {
 
     @Override
     public void visitMaxs(int maxStack, int maxLocals) {
-        if (hooks && maxStack + 1 > 0xFFFF) {
-            throw new Unhookable("max_stack too large for the handler hooks in " + method);
-        }
-        super.visitMaxs(hooks ? maxStack + 1 : maxStack, maxLocals);
+        // The class writer computes nothing (flags 0): this is the max_stack written.
+        super.visitMaxs(BytePatcher.hookedMaxStack(maxStack, caughtHooks), maxLocals);
     }
 
     private boolean anyVisited(Label dflt, Label[] labels) {
@@ -294,10 +286,10 @@ final class PollMethodWeaver extends MethodVisitor {
         polls++;
     }
 
-    /** {@code dup; invokestatic Poll.<name>(Throwable)}: the throwable on top of the stack stays. */
-    private void hook(String name) {
+    /** {@code dup; invokestatic Poll.caught(Throwable)}: the throwable on top of the stack stays. */
+    private void caughtHook() {
         super.visitInsn(Opcodes.DUP);
-        super.visitMethodInsn(Opcodes.INVOKESTATIC, PollSites.OWNER, name, PollSites.HOOK_DESC, false);
-        hooks = true;
+        super.visitMethodInsn(Opcodes.INVOKESTATIC, PollSites.OWNER, PollSites.CAUGHT, PollSites.CAUGHT_DESC, false);
+        caughtHooks = true;
     }
 }

@@ -19,10 +19,16 @@ public final class PollSites {
     public static final String POLL_IN_HANDLER = "pollInHandler";
     /** At the start of every exception handler, after {@code dup}: the caught throwable. */
     public static final String CAUGHT = "caught";
-    /** Before every {@code athrow}, after {@code dup}: the throwable about to be thrown. */
+    /**
+     * Before every {@code athrow}: takes the throwable about to be thrown and returns it, so the
+     * stack is as it was and max_stack need not grow.
+     */
     public static final String THROWN = "thrown";
     public static final String POLL_DESC = "()V";
-    public static final String HOOK_DESC = "(Ljava/lang/Throwable;)V";
+    /** {@code caught} consumes the {@code dup}ed throwable. */
+    public static final String CAUGHT_DESC = "(Ljava/lang/Throwable;)V";
+    /** {@code thrown} returns its argument: athrow accepts any Throwable, so no checkcast is needed. */
+    public static final String THROWN_DESC = "(Ljava/lang/Throwable;)Ljava/lang/Throwable;";
 
     /** The hand-written polls C2 must inline whatever the caller's budget (see {@link ForceInlineMarker}). */
     public static final String[] FORCE_INLINE = {POLL, POLL_IN_HANDLER};

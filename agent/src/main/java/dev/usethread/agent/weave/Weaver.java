@@ -12,8 +12,8 @@ import org.objectweb.asm.Opcodes;
 
 /**
  * Weaves polls into one class file. Stateless and thread-safe. The class is rewritten without
- * recomputing frames (a poll adds no stack or locals; a handler or throw hook one stack slot, added
- * to max_stack), so weaving never loads classes.
+ * recomputing frames (a poll or throw hook adds no stack or locals; a handler's caught hook needs
+ * max_stack 2), so weaving never loads classes.
  */
 public final class Weaver {
     static final int ASM_API = Opcodes.ASM9;
@@ -137,7 +137,10 @@ public final class Weaver {
         try {
             ClassWriter writer = new ClassWriter(reader, 0);
             Counter counter = new Counter();
-            reader.accept(new PollClassWeaver(writer, counter, HandlerCode.handlerBackEdges(reader)), 0);
+            // Before version 50 (type inference) a handler start reached normally gets no caught hook.
+            List<java.util.BitSet> unhooked = (reader.readUnsignedShort(6) & 0xFFFF) < 50
+                    ? HandlerCode.handlerStartsReachedNormally(reader) : null;
+            reader.accept(new PollClassWeaver(writer, counter, HandlerCode.handlerBackEdges(reader), unhooked), 0);
             int polls = counter.polls();
             if (polls == 0) {
                 return new Outcome(null, 0, null);
@@ -146,8 +149,6 @@ public final class Weaver {
         } catch (MethodTooLargeException e) {
             return new Outcome(null, 0, "method too large with polls: " + e.getMethodName() + e.getDescriptor()
                     + " (" + e.getCodeSize() + " bytes)");
-        } catch (PollMethodWeaver.Unhookable e) {
-            return new Outcome(null, 0, e.getMessage());
         } catch (ClassTooLargeException e) {
             return new Outcome(null, 0, "class too large with polls (constant pool " + e.getConstantPoolCount() + ")");
         } catch (RuntimeException | LinkageError | StackOverflowError e) {

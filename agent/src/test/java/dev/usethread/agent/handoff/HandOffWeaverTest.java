@@ -48,6 +48,19 @@ class HandOffWeaverTest {
         return calls;
     }
 
+    /** isTarget rejects names outside the package first: every target must lie in it. */
+    @Test
+    void everyTargetIsInThePackageTheQuickCheckAccepts() {
+        java.util.Set<String> all = new java.util.HashSet<>(HandOffWeaver.TARGETS.keySet());
+        all.addAll(HandOffWeaver.EXECUTOR_TARGETS.keySet());
+        for (String target : all) {
+            assertThat(target).startsWith(HandOffWeaver.PACKAGE);
+            assertThat(HandOffWeaver.isTarget(target) || HandOffWeaver.isExecutorTarget(target)).as(target).isTrue();
+        }
+        assertThat(HandOffWeaver.isTarget("java/util/concurrent/Executors")).isFalse();
+        assertThat(HandOffWeaver.isTarget("com/acme/java/util/concurrent/ForkJoinTask")).isFalse();
+    }
+
     @Test
     void everyTargetOfThisJdkGetsItsHooks() throws IOException {
         assertThat(hookCalls(HandOffWeaver.weave("java/util/concurrent/ForkJoinTask",

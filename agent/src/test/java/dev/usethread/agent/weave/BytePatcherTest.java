@@ -252,6 +252,60 @@ class BytePatcherTest {
         }
     }
 
+    /**
+     * Before version 51 the JVM rejects a switch whose padding bytes are not zero; the woven switch
+     * gets new, zero padding, so such a class is left as it was (fuzzing found one that loaded only
+     * woven). From 51 on the padding is free, and the class is woven.
+     */
+    @Test
+    void nonZeroSwitchPaddingIsDeclinedBeforeVersion51() throws Exception {
+        for (int version : new int[] {Opcodes.V1_5, Opcodes.V1_6, Opcodes.V1_7, Opcodes.V17}) {
+            byte[] in = switchClass(version);
+            int at = -1;
+            for (int i = 0; i + 3 < in.length; i++) { // iload_0; tableswitch; two padding bytes (code offset 2)
+                if (in[i] == 0x1A && (in[i + 1] & 0xFF) == 0xAA && in[i + 2] == 0 && in[i + 3] == 0) {
+                    at = i + 3;
+                }
+            }
+            assertThat(at).as("switch found").isPositive();
+            in[at] = 1;
+            BytePatcher.Result patched = BytePatcher.weave(in);
+            Weaver.Outcome outcome = Weaver.weave(in);
+            if (version < Opcodes.V1_7) {
+                assertThat(ClassFileFuzzTest.load(in)).isEqualTo(VerifyError.class.getName());
+                assertThat(patched.declined).contains("non-zero padding in the switch at offset 1");
+                assertThat(outcome.woven()).isFalse();
+            } else {
+                assertThat(ClassFileFuzzTest.load(in)).isEqualTo("ok");
+                assertThat(outcome.woven()).as(outcome.skipReason()).isTrue();
+                assertThat(ClassFileFuzzTest.load(outcome.bytes())).isEqualTo("ok");
+            }
+        }
+    }
+
+    /** {@code static int run(int n)}: a tableswitch on n at code offset 1. */
+    private static byte[] switchClass(int version) {
+        org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(version >= Opcodes.V1_6
+                ? org.objectweb.asm.ClassWriter.COMPUTE_FRAMES : org.objectweb.asm.ClassWriter.COMPUTE_MAXS);
+        cw.visit(version, Opcodes.ACC_PUBLIC, "Switch", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+        mv.visitCode();
+        Label one = new Label();
+        Label other = new Label();
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitTableSwitchInsn(1, 1, other, one);
+        mv.visitLabel(one);
+        mv.visitInsn(Opcodes.ICONST_1);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(other);
+        mv.visitInsn(Opcodes.ICONST_0);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
     private void assertSameRun(String name, byte[] in, byte[] woven) throws Exception {
         for (int n : new int[] {0, 1, 3}) {
             assertThat(runStatic(name, woven, n)).as("%s run(%d)", name, n).isEqualTo(runStatic(name, in, n));

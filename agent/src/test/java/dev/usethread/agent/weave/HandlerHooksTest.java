@@ -167,17 +167,151 @@ class HandlerHooksTest {
     }
 
     @Test
-    void maxStackGrowsByOneWhereAHookIsInserted() throws Exception {
+    void maxStackBecomesTwoWhereACaughtHookIsInsertedAndNeverGrowsOtherwise() throws Exception {
         Map<String, Integer> before = maxStacks(bytes(HookSamples.class));
         Map<String, Integer> after = maxStacks(woven());
+        assertThat(before.get("swallow")).isEqualTo(1);
+        assertThat(after.get("swallow")).isEqualTo(2); // the dup of the caught throwable
         assertThat(before.get("rethrow")).isEqualTo(1);
-        assertThat(after.get("rethrow")).isEqualTo(2);
+        assertThat(after.get("rethrow")).isEqualTo(1); // the thrown hook returns its argument
+        // Not original + 1: that would let a method whose max_stack is one too small load (see
+        // aMaxStackTooSmallStaysTooSmall).
+        assertThat(before.get("multiCatch")).isGreaterThan(2);
+        assertThat(after.get("multiCatch")).isEqualTo(before.get("multiCatch"));
         assertThat(after.get("firstLine")).isEqualTo(before.get("firstLine")); // no handler, no athrow
+        assertThat(maxStacks(Weaver.weaveWithAsm(bytes(HookSamples.class)).bytes())).isEqualTo(after);
         for (Map.Entry<String, Class<?>> w : samples().entrySet()) {
             PollRecorder.reset();
             Throwable t = new IllegalStateException("given");
             assertThat(call(w.getValue(), "rethrow", t).thrown).isSameAs(t);
             assertThat(events()).containsExactly("thrown given");
+            PollRecorder.reset();
+            RuntimeException failure = new IllegalStateException("swallowed");
+            assertThat(call(w.getValue(), "swallow", (Runnable) () -> {
+                throw failure;
+            }).value).isEqualTo(false);
+            assertThat(events()).containsExactly("caught swallowed");
+            assertThat(PollRecorder.events.get(0).throwable).isSameAs(failure);
+        }
+    }
+
+    /**
+     * A method with a handler whose max_stack is one less than its code needs (fuzzing found such
+     * mutants): the JVM rejects it, and must reject it woven too, by either weaver; with the right
+     * max_stack both load. For class-file versions with and without StackMapTable.
+     */
+    @Test
+    void aMaxStackTooSmallStaysTooSmall() throws Exception {
+        for (int version : new int[] {Opcodes.V1_5, Opcodes.V17}) {
+            for (int maxStack : new int[] {2, 3}) {
+                byte[] in = needsThreeSlots(version, maxStack);
+                BytePatcher.Result patched = BytePatcher.weave(in);
+                Weaver.Outcome asm = Weaver.weaveWithAsm(in);
+                assertThat(patched.declined).isNull();
+                assertThat(BytePatcherTest.dump(patched.bytes)).isEqualTo(BytePatcherTest.dump(asm.bytes()));
+                assertThat(maxStacks(patched.bytes).get("run")).isEqualTo(maxStack);
+                for (byte[] b : List.of(in, patched.bytes, asm.bytes())) {
+                    String what = "version " + version + ", max_stack " + maxStack;
+                    if (maxStack == 3) {
+                        assertThat(call(HookedLoader.define("Tight", b), "run", 1).value).as(what).isEqualTo(3);
+                    } else {
+                        org.assertj.core.api.Assertions.assertThatThrownBy(() -> call(HookedLoader.define("Tight", b), "run", 1))
+                                .as(what).isInstanceOf(VerifyError.class);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code static int run(int)}: {@code 1 + (1 + x)} (three slots) in a try range with a catch-all handler. */
+    private static byte[] needsThreeSlots(int version, int maxStack) {
+        ClassWriter cw = new ClassWriter(version >= Opcodes.V1_6 ? ClassWriter.COMPUTE_FRAMES : 0);
+        cw.visit(version, Opcodes.ACC_PUBLIC, "Tight", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run", "(I)I", null, null);
+        mv.visitCode();
+        Label start = new Label();
+        Label end = new Label();
+        Label handler = new Label();
+        mv.visitTryCatchBlock(start, end, handler, null);
+        mv.visitLabel(start);
+        mv.visitInsn(Opcodes.ICONST_1);
+        mv.visitInsn(Opcodes.ICONST_1);
+        mv.visitVarInsn(Opcodes.ILOAD, 0);
+        mv.visitInsn(Opcodes.IADD);
+        mv.visitInsn(Opcodes.IADD);
+        mv.visitInsn(Opcodes.IRETURN);
+        mv.visitLabel(end);
+        mv.visitLabel(handler);
+        mv.visitInsn(Opcodes.ATHROW);
+        mv.visitMaxs(3, 1);
+        mv.visitEnd();
+        cw.visitEnd();
+        // Computing the frames computes max_stack too: set it afterwards, in a copy.
+        ClassWriter copy = new ClassWriter(0);
+        new ClassReader(cw.toByteArray()).accept(new ClassVisitor(Opcodes.ASM9, copy) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, desc, sig, ex)) {
+                    @Override
+                    public void visitMaxs(int ignored, int maxLocals) {
+                        super.visitMaxs(maxStack, maxLocals);
+                    }
+                };
+            }
+        }, 0);
+        return copy.toByteArray();
+    }
+
+    /**
+     * Version 49 (no StackMapTable: HotSpot infers types, merging every way into an instruction): a
+     * handler start that fall-through or a jump also reaches gets no caught hook, since what arrives
+     * there need not be a Throwable (here a String), and the class must load woven as it does
+     * unwoven. A handler reached only by exceptions keeps its hook. Both weavers, the same code.
+     */
+    @Test
+    void beforeVersion50AHandlerStartReachedByNormalFlowGetsNoCaughtHook() throws Exception {
+        for (boolean byJump : new boolean[] {false, true}) {
+            ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+            cw.visit(Opcodes.V1_5, Opcodes.ACC_PUBLIC, "Merged", null, "java/lang/Object", null);
+            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "run",
+                    "(I)Ljava/lang/Object;", null, null);
+            mv.visitCode();
+            Label start = new Label();
+            Label end = new Label();
+            Label merged = new Label();
+            Label plain = new Label();
+            mv.visitTryCatchBlock(start, end, merged, "java/lang/RuntimeException");
+            mv.visitTryCatchBlock(start, end, plain, "java/lang/Error");
+            mv.visitVarInsn(Opcodes.ILOAD, 0);
+            Label normal = new Label();
+            mv.visitJumpInsn(Opcodes.IFEQ, normal);
+            mv.visitLabel(start);
+            newThrowable(mv, "java/lang/IllegalStateException", "failed");
+            mv.visitInsn(Opcodes.ATHROW);
+            mv.visitLabel(end);
+            mv.visitLabel(normal);
+            mv.visitLdcInsn("normal");
+            if (byJump) {
+                mv.visitJumpInsn(Opcodes.GOTO, merged);
+            }
+            mv.visitLabel(merged); // a String or a RuntimeException: the inferred type is Object
+            mv.visitInsn(Opcodes.ARETURN);
+            mv.visitLabel(plain);
+            mv.visitInsn(Opcodes.ARETURN);
+            mv.visitMaxs(0, 0);
+            mv.visitEnd();
+            cw.visitEnd();
+            byte[] in = cw.toByteArray();
+            assertThat(call(HookedLoader.define("Merged", in), "run", 0).value).isEqualTo("normal");
+            Map<String, Class<?>> woven = wovenByBoth("Merged", in);
+            assertThat(calls(woven(in), "run", PollSites.CAUGHT)).as("only the handler reached by exceptions alone").isEqualTo(1);
+            for (Map.Entry<String, Class<?>> w : woven.entrySet()) {
+                PollRecorder.reset();
+                assertThat(call(w.getValue(), "run", 0).value).as(w.getKey()).isEqualTo("normal");
+                Object failed = call(w.getValue(), "run", 1).value;
+                assertThat(failed).isInstanceOf(IllegalStateException.class);
+                assertThat(events()).containsExactly("thrown failed");
+            }
         }
     }
 
@@ -482,7 +616,11 @@ class HandlerHooksTest {
     }
 
     private static byte[] woven() throws IOException {
-        return BytePatcher.weave(bytes(HookSamples.class)).bytes;
+        return woven(bytes(HookSamples.class));
+    }
+
+    private static byte[] woven(byte[] in) {
+        return BytePatcher.weave(in).bytes;
     }
 
     private static byte[] bytes(Class<?> c) throws IOException {

@@ -89,9 +89,19 @@ public final class HookSamples {
         }
     }
 
-    /** max_stack 1: the woven {@code dup} needs a second slot. */
+    /** max_stack 1, and stays 1: the thrown hook returns its argument. */
     public static void rethrow(Throwable t) throws Throwable {
         throw t;
+    }
+
+    /** max_stack 1: the caught hook's {@code dup} needs a second slot. */
+    public static boolean swallow(Runnable r) {
+        try {
+            r.run();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     public static int synchronizedBlock(boolean fail) {

@@ -67,15 +67,15 @@ final class HookedLoader extends ClassLoader {
         cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL, PollSites.OWNER, null, "java/lang/Object", null);
         String recorder = PollRecorder.class.getName().replace('.', '/');
         for (String[] m : new String[][] {{PollSites.POLL, PollSites.POLL_DESC},
-                {PollSites.POLL_IN_HANDLER, PollSites.POLL_DESC}, {PollSites.CAUGHT, PollSites.HOOK_DESC},
-                {PollSites.THROWN, PollSites.HOOK_DESC}}) {
+                {PollSites.POLL_IN_HANDLER, PollSites.POLL_DESC}, {PollSites.CAUGHT, PollSites.CAUGHT_DESC},
+                {PollSites.THROWN, PollSites.THROWN_DESC}}) {
             MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
             mv.visitCode();
-            if (m[1].equals(PollSites.HOOK_DESC)) {
+            if (!m[1].equals(PollSites.POLL_DESC)) {
                 mv.visitVarInsn(Opcodes.ALOAD, 0);
             }
             mv.visitMethodInsn(Opcodes.INVOKESTATIC, recorder, m[0], m[1], false);
-            mv.visitInsn(Opcodes.RETURN);
+            mv.visitInsn(m[1].equals(PollSites.THROWN_DESC) ? Opcodes.ARETURN : Opcodes.RETURN);
             mv.visitMaxs(0, 0);
             mv.visitEnd();
         }

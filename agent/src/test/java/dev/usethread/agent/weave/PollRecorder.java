@@ -62,7 +62,8 @@ public final class PollRecorder {
         events.add(new Event("caught", t));
     }
 
-    public static void thrown(Throwable t) {
+    public static Throwable thrown(Throwable t) {
         events.add(new Event("thrown", t));
+        return t;
     }
 }
