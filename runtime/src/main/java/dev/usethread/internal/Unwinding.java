@@ -17,7 +17,9 @@ import java.util.stream.Stream;
  * wholly in handler code of F itself ({@code pollInHandler}): that is the {@code finally} block, the
  * handler that rethrows, and what they call. A poll in F's own normal code or in a caller of F means
  * the handler finished without rethrowing: the signal was swallowed, and the poll throws again.
- * When F rethrows, the thread flies again until the next handler catches.
+ * When F rethrows, the thread flies again until the next handler catches. Polls outside F's method
+ * are checked against the whole stack only now and then (see {@link #letsCleanupGoOn}): a handler
+ * that returns without rethrowing is seen within 64 polls of its caller.
  *
  * <p>Two bounds keep swallowers that this cannot see from escaping: polls while flying (only
  * unwoven handlers run code then) throw after {@link #UNWOVEN_NANOS}, and without that grace for
@@ -44,6 +46,9 @@ final class Unwinding {
     private String handlerClass;
     private String handlerMethod;
     private long graceStartNanos;
+    /** While handling: polls outside F's method are checked against the whole stack this rarely. */
+    private int walkEvery = 1;
+    private int uncheckedPolls;
     private long flyingSinceNanos;
     private boolean exhausted;
     /** A signal flew through unwoven code and was not seen again: polls while flying throw at once. */
@@ -62,11 +67,21 @@ final class Unwinding {
         if (phase == FLYING) {
             return !unwovenSwallowed && now - flyingSinceNanos < UNWOVEN_NANOS;
         }
-        Frames frames = WALKER.walk(new Frames(handlerDepth));
-        if (frames.depth > handlerDepth) {
-            return frames.handlerIs(handlerClass, handlerMethod);
+        // A whole-stack walk per poll would make cleanup in deep stacks crawl. A poll in a method other
+        // than F's is, unless F has returned, cleanup that F called: only every walkEvery-th of those
+        // (doubling up to 64 while they are) is checked, so a handler that returns without rethrowing
+        // is caught within 64 polls of its caller. A poll in F's own method is always checked.
+        if (!WALKER.walk(POLLING_FRAME).is(handlerClass, handlerMethod) && ++uncheckedPolls < walkEvery) {
+            return true;
         }
-        return frames.depth == handlerDepth && inHandlerLoop;
+        uncheckedPolls = 0;
+        Frames frames = WALKER.walk(new Frames(handlerDepth));
+        boolean goOn = frames.depth > handlerDepth ? frames.handlerIs(handlerClass, handlerMethod)
+                : frames.depth == handlerDepth && inHandlerLoop;
+        if (goOn) {
+            walkEvery = Math.min(64, walkEvery * 2);
+        }
+        return goOn;
     }
 
     /** A poll (or the runtime) threw a new signal on this thread: a new chain of cleanup begins. */
@@ -86,6 +101,8 @@ final class Unwinding {
             graceStartNanos = System.nanoTime(); // a stored signal thrown again by application code
         }
         Frames frames = WALKER.walk(new Frames(-1));
+        walkEvery = 1;
+        uncheckedPolls = 0;
         phase = HANDLING;
         handlerDepth = frames.depth;
         handlerClass = frames.topClass;
@@ -128,6 +145,31 @@ final class Unwinding {
             t = cause;
         }
         return false;
+    }
+
+    private static final PollingFrame POLLING_FRAME = new PollingFrame();
+
+    /** The first frame outside usethread's own code: a short walk, whatever the stack's depth. */
+    private static final class PollingFrame implements Function<Stream<StackWalker.StackFrame>, PollingFrame.Top> {
+        record Top(String className, String methodName) {
+            boolean is(String c, String m) {
+                return methodName.equals(m) && className.equals(c);
+            }
+        }
+
+        private static final Top NONE = new Top("", "");
+
+        @Override
+        public Top apply(Stream<StackWalker.StackFrame> stream) {
+            Iterator<StackWalker.StackFrame> it = stream.iterator();
+            while (it.hasNext()) {
+                StackWalker.StackFrame frame = it.next();
+                if (!Frames.isOwnFrame(frame.getClassName())) {
+                    return new Top(frame.getClassName(), frame.getMethodName());
+                }
+            }
+            return NONE;
+        }
     }
 
     /**
