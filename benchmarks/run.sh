@@ -184,7 +184,7 @@ if section programs 9-programs; then
 PROG=$ROOT/benchmarks/target/programs
 # The smoke run (CI) compiles once per program on the first JDK only: a scalac pair alone takes ~15 s.
 if $SMOKE; then PAIRS=${PROGRAM_PAIRS:-1}; TRIALS=${RETRY_TRIALS:-1}; RETRY_ARGS=(1 1); CONTROL=false; PROG_JDKS=${JDKS%% *}
-else PAIRS=${PROGRAM_PAIRS:-5}; TRIALS=${RETRY_TRIALS:-3}; RETRY_ARGS=(3 4); CONTROL=true; PROG_JDKS=$JDKS; fi
+else PAIRS=${PROGRAM_PAIRS:-5}; TRIALS=${RETRY_TRIALS:-3}; RETRY_ARGS=(5 4); CONTROL=true; PROG_JDKS=$JDKS; fi
 find "$PROG/src/scala-parser-combinators" -name '*.scala' | sort > "$PROG/scala-sources.txt"
 # One compile into a fresh output directory; prints "<wall ms> <peak RSS KiB>" (GNU time's %M).
 run_program() {
@@ -239,6 +239,7 @@ else
   say "| JDK | sequence | T0 ms | cancelled after ms | cancel() to CANCELLED ms | T1 ms | T1/T0 | later runs / T0 |"
   say "|---|---|---|---|---|---|---|---|"
   for v in $PROG_JDKS; do
+    : > "$ROOT/benchmarks/target/programs-retry-$v.log"
     modes=(cancel); $CONTROL && modes+=(control)
     for mode in "${modes[@]}"; do
       log "programs retry JDK $v $mode"

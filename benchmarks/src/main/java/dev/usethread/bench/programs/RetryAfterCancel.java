@@ -62,18 +62,17 @@ public final class RetryAfterCancel {
             for (int i = 0; i < warmups; i++) {
                 t0 = timedRun(job, work, output);
             }
-            long cancelAt = (long) (t0 * (0.1 + 0.8 * random.nextDouble()));
-            long cancelWait = 0;
+            long[] cancelled = {-1, 0};
             if (control) {
                 timedRun(job, work, output);
             } else {
-                cancelWait = cancelledRun(job, work, output, cancelAt);
+                cancelled = cancelledRun(job, work, output, (long) (t0 * (0.1 + 0.8 * random.nextDouble())));
             }
             List<Long> times = new ArrayList<>();
             for (int i = 0; i < after; i++) {
                 times.add(timedRun(job, work, output));
             }
-            System.out.println("RESULT t0=" + t0 + " cancelAt=" + (control ? -1 : cancelAt) + " cancelWait=" + cancelWait
+            System.out.println("RESULT t0=" + t0 + " cancelAt=" + cancelled[0] + " cancelWait=" + cancelled[1]
                     + " t=" + times.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElse(""));
         } finally {
             job.close();
@@ -98,12 +97,14 @@ public final class RetryAfterCancel {
 
     /**
      * Starts a run, cancels it {@code cancelAt} ms later and returns how long cancel() took to
-     * CANCELLED. A run that finished before the cancel came (a busy machine makes runs slower than
-     * T0) is run again with the cancel at half the time, at most three times.
+     * CANCELLED. A run that finished before the cancel came (runs still get faster after T0, and a
+     * busy machine varies them) is run again with the cancel at half the time, at most eight times.
+     *
+     * @return when the cancel came (ms after the start) and how long cancel() took to CANCELLED
      */
-    private static long cancelledRun(UseThread<Boolean> job, Path work, AtomicReference<Path> output, long cancelAt)
+    private static long[] cancelledRun(UseThread<Boolean> job, Path work, AtomicReference<Path> output, long cancelAt)
             throws Exception {
-        for (int attempt = 0; attempt < 3; attempt++, cancelAt /= 2) {
+        for (int attempt = 0; attempt < 8; attempt++, cancelAt /= 2) {
             Path out = Files.createTempDirectory(work, "ecj-out");
             output.set(out);
             job.retry();
@@ -115,13 +116,13 @@ public final class RetryAfterCancel {
             delete(out);
             System.err.println("cancelled at " + cancelAt + " ms: " + result.state() + " " + ms + " ms after cancel()");
             if (result.state() == ResultState.CANCELLED) {
-                return ms;
+                return new long[] {cancelAt, ms};
             }
             if (result.state() != ResultState.FINISHED) {
                 throw new IllegalStateException("the compile cancelled after " + cancelAt + " ms ended " + result, result.error());
             }
         }
-        throw new IllegalStateException("the compile finished before the cancel three times (last at " + cancelAt * 2 + " ms)");
+        throw new IllegalStateException("the compile finished before the cancel eight times (last at " + cancelAt * 2 + " ms)");
     }
 
     private static int positive(String value, String name) {
