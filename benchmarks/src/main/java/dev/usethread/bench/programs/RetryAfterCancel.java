@@ -40,7 +40,7 @@ public final class RetryAfterCancel {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 5) {
-            throw new IllegalArgumentException("usage: RetryAfterCancel <source-dir> <work-dir> <warmups> <after> <seed> [control]");
+            throw new IllegalArgumentException("usage: RetryAfterCancel <source-dir> <work-dir> <warmups> <after> <seed> [cancel|control]");
         }
         Path sources = Path.of(args[0]);
         if (!Files.isDirectory(sources)) {
@@ -50,7 +50,11 @@ public final class RetryAfterCancel {
         int warmups = positive(args[2], "warmups");
         int after = positive(args[3], "after");
         Random random = new Random(Long.parseLong(args[4]));
-        boolean control = args.length > 5 && args[5].equals("control");
+        String mode = args.length > 5 ? args[5] : "cancel";
+        if (!mode.equals("cancel") && !mode.equals("control")) {
+            throw new IllegalArgumentException("mode must be cancel or control: " + mode);
+        }
+        boolean control = mode.equals("control");
 
         Ecj ecj = new Ecj(sources);
         AtomicReference<Path> output = new AtomicReference<>();
