@@ -2,19 +2,21 @@
 # Measures every figure of BENCHMARKS.md and writes them there (between the results markers).
 #
 #   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 30 minutes
-#                                without the new sections; frequent ~9, service ~3, cancelcost ~3 and
-#                                longrun LONGRUN_MINUTES + LONGRUN_BASE_MINUTES per JDK add about 25)
+#                                without the issue-14 sections; frequent ~9, service ~3, cancelcost ~3,
+#                                longrun LONGRUN_MINUTES + LONGRUN_BASE_MINUTES per JDK and programs
+#                                ~7-14 add about 35; programs needs GNU time, Debian package "time")
 #   benchmarks/run.sh --smoke    every benchmark very briefly, asserts nothing about times (CI);
 #                                fails if a harness crashes
 #   SECTIONS="idle latency" benchmarks/run.sh   re-measure some sections (idle warmup latency
-#                                startup frequent service cancelcost longrun); the others keep their
+#                                startup frequent service cancelcost longrun programs); the others keep their
 #                                last results
 #
 # Environment: JDK17, JDK25 (JDK homes), AGENT (agent jar; default agent/target/usethread-agent.jar,
 # used when present), OUT (results file; default benchmarks/target/results.md). Run lengths of the
 # new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS,
 # SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
-# (the run without deadlines; default 2), LONGRUN_JDKS (default 17).
+# (the run without deadlines; default 2), LONGRUN_JDKS (default 17), PROGRAM_PAIRS (default 5),
+# RETRY_TRIALS (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -59,7 +61,7 @@ QUICK_IDLE=""; $SMOKE && QUICK_IDLE="-Dusethread.poll.quietMillis=5 -Dusethread.
 
 jdk_home() { if [[ "$1" == 17 ]]; then echo "$JDK17"; else echo "$JDK25"; fi; }
 
-SECTIONS=${SECTIONS:-idle warmup latency startup frequent service cancelcost longrun}
+SECTIONS=${SECTIONS:-idle warmup latency startup frequent service cancelcost longrun programs}
 RESULTS=$ROOT/benchmarks/target/results
 $SMOKE && RESULTS=$ROOT/benchmarks/target/smoke-results
 mkdir -p "$RESULTS" "$(dirname "$OUT")"
@@ -287,6 +289,93 @@ else
     last() { awk -F'|' '{print $6 + 0}' "$RESULTS/longrun-$v-$1.row"; }
     say "| $v | **last minute, with / without deadlines** | | | **$(awk -v a="$(last deadlines)" -v b="$(last none)" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "n/a"}')** | | | | |"
   done
+fi
+say ""
+fi
+
+# 9. Real programs with default weaving (-javaagent, no options): ECJ compiling the commons-lang3
+# sources and scalac compiling scala-parser-combinators (whole process and peak RSS, alternating
+# plain/agent pairs), and ECJ cancelled at a random point as a useThread job, then retried. The
+# compilers and sources are copied into benchmarks/target/programs by the build.
+if section programs 9-programs; then
+PROG=$ROOT/benchmarks/target/programs
+# The smoke run (CI) compiles once per program on the first JDK only: a scalac pair alone takes ~15 s.
+if $SMOKE; then PAIRS=${PROGRAM_PAIRS:-1}; TRIALS=${RETRY_TRIALS:-1}; RETRY_ARGS=(1 1); CONTROL=false; PROG_JDKS=${JDKS%% *}
+else PAIRS=${PROGRAM_PAIRS:-5}; TRIALS=${RETRY_TRIALS:-3}; RETRY_ARGS=(5 4); CONTROL=true; PROG_JDKS=$JDKS; fi
+find "$PROG/src/scala-parser-combinators" -name '*.scala' | sort > "$PROG/scala-sources.txt"
+# One compile into a fresh output directory; prints "<wall ms> <peak RSS KiB>" (GNU time's %M).
+run_program() {
+  local prog=$1 java=$2 out s e; shift 2
+  out=$(mktemp -d "$PROG/out.XXXXXX")
+  local cmd=("$java" "$@")
+  if [[ "$prog" == ecj ]]; then
+    cmd+=(-cp "$PROG/lib/ecj.jar" org.eclipse.jdt.internal.compiler.batch.Main -8 -encoding UTF-8 -nowarn
+          -d "$out" "$PROG/src/commons-lang3")
+  else
+    cmd+=(-cp "$PROG/lib/scala-compiler.jar:$PROG/lib/scala-library.jar:$PROG/lib/scala-reflect.jar" scala.tools.nsc.Main
+          -nowarn -classpath "$PROG/lib/scala-library.jar" -d "$out" "@$PROG/scala-sources.txt")
+  fi
+  s=$(date +%s%N)
+  if ! /usr/bin/time -f %M -o "$out.rss" "${cmd[@]}" > "$out.log" 2>&1 || [[ -z "$(find "$out" -name '*.class' -print -quit)" ]]; then
+    cat "$out.log" >&2; echo "run.sh: $prog failed or wrote no class file: ${cmd[*]}" >&2; return 1
+  fi
+  e=$(date +%s%N)
+  echo "$(( (e - s) / 1000000 )) $(tail -1 "$out.rss")"
+  rm -rf "$out" "$out.rss" "$out.log"
+}
+# Median of each whitespace-separated column of stdin, as decimals.
+column_medians() {
+  awk '{for (i = 1; i <= NF; i++) v[i, NR] = $i; if (NF > n) n = NF}
+       END {for (i = 1; i <= n; i++) {m = 0; for (r = 1; r <= NR; r++) c[++m] = v[i, r]
+              for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (c[b] < c[a]) {t = c[a]; c[a] = c[b]; c[b] = t}
+              printf "%s%s", (m % 2 ? c[(m + 1) / 2] : (c[m / 2] + c[m / 2 + 1]) / 2), (i < n ? " " : "\n")}}'
+}
+if [[ -z "$AGENT" || ! -x /usr/bin/time ]]; then
+  say "Not measured: needs the agent jar (build the agent module) and /usr/bin/time (Debian package time)."
+else
+  say "### Real programs with default weaving (whole process and peak RSS; median of $PAIRS alternating plain/agent pairs, ratios per pair)"
+  say "| JDK | program | plain ms | agent ms | agent/plain | plain MiB | agent MiB | agent/plain |"
+  say "|---|---|---|---|---|---|---|---|"
+  for v in $PROG_JDKS; do
+    for prog in ecj scalac; do
+      log "programs JDK $v $prog"
+      java="$(jdk_home "$v")/bin/java"; rows=""
+      for ((i = 0; i < PAIRS; i++)); do
+        p=$(run_program "$prog" "$java"); a=$(run_program "$prog" "$java" "-javaagent:$AGENT")
+        rows+="$p $a"$'\n'
+      done
+      # columns: plain ms, plain KiB, agent ms, agent KiB, time ratio, RSS ratio
+      read -r pm pk am ak tr mr < <(printf '%s' "$rows" | awk '{print $1, $2, $3, $4, $3 / $1, $4 / $2}' | column_medians)
+      name=$([[ "$prog" == ecj ]] && echo "ECJ, commons-lang3" || echo "scalac, scala-parser-combinators")
+      say "$(awk -v v="$v" -v n="$name" -v pm="$pm" -v am="$am" -v tr="$tr" -v pk="$pk" -v ak="$ak" -v mr="$mr" \
+        'BEGIN {printf "| %s | %s | %d | %d | %.3f | %d | %d | %.3f |", v, n, pm, am, tr, pk / 1024, ak / 1024, mr}')"
+    done
+  done
+  say ""
+  say "### Cancel, then retry: ECJ compiling commons-lang3 as a useThread job, with the agent (median of $TRIALS trials, each a fresh JVM; ${RETRY_ARGS[0]} runs before, T0 the last)"
+  say "| JDK | sequence | T0 ms | cancelled after ms | cancel() to CANCELLED ms | T1 ms | T1/T0 | later runs / T0 |"
+  say "|---|---|---|---|---|---|---|---|"
+  for v in $PROG_JDKS; do
+    : > "$ROOT/benchmarks/target/programs-retry-$v.log"
+    modes=(cancel); $CONTROL && modes+=(control)
+    for mode in "${modes[@]}"; do
+      log "programs retry JDK $v $mode"
+      rows=""
+      for ((i = 0; i < TRIALS; i++)); do
+        line=$("$(jdk_home "$v")/bin/java" "-javaagent:$AGENT" -cp "$JAR:$PROG/lib/ecj.jar" dev.usethread.bench.programs.RetryAfterCancel \
+          "$PROG/src/commons-lang3" "$PROG/work" "${RETRY_ARGS[@]}" "$i" "$mode" 2>> "$ROOT/benchmarks/target/programs-retry-$v.log" | grep '^RESULT') \
+          || { tail -30 "$ROOT/benchmarks/target/programs-retry-$v.log" >&2; echo "run.sh: RetryAfterCancel failed on JDK $v" >&2; exit 1; }
+        # columns: T0, cancelled after, cancel wait, T1, then Tn/T0 for every run after the cancel
+        rows+=$(echo "$line" | sed 's/[a-zA-Z0-9]*=//g; s/^RESULT //; s/,/ /g' | awk '{printf "%s %s %s %s", $1, $2, $3, $4; for (i = 4; i <= NF; i++) printf " %.3f", $i / $1; print ""}')$'\n'
+      done
+      read -r -a m < <(printf '%s' "$rows" | column_medians)
+      label=$([[ "$mode" == cancel ]] && echo "cancelled, then retried" || echo "control: no cancel")
+      after=$(printf '%s ' "${m[@]:5}"); after=${after% }
+      say "| $v | $label | ${m[0]%.*} | $([[ $mode == cancel ]] && echo "${m[1]%.*}" || echo -) | $([[ $mode == cancel ]] && echo "${m[2]%.*}" || echo -) | ${m[3]%.*} | ${m[4]} | ${after:--} |"
+    done
+  done
+  say ""
+  say "Load average at the end of this section: $(cut -d' ' -f1-3 /proc/loadavg)."
 fi
 say ""
 fi
