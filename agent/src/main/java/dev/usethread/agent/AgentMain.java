@@ -180,7 +180,7 @@ public final class AgentMain {
                 return null;
             }
             if (PollSites.OWNER.equals(className)) {
-                return ForceInlineMarker.mark(classFile, PollSites.FORCE_INLINE);
+                return ForceInlineMarker.mark(classFile, PollSites.FORCE_INLINE, PollSites.NEVER_INLINE);
             }
             if (PollSites.GROUP_OWNER.equals(className)) {
                 return ForceInlineMarker.mark(classFile, PollSites.GROUP_FORCE_INLINE);

@@ -145,6 +145,21 @@ public final class Poll {
     private static void armed() {
     }
 
+    /**
+     * The armed check of a woven poll ({@link GroupPolls}): the agent marks it
+     * {@code @DontInline}, so that while a site is armed each poll compiles to one call. Inlined, the
+     * check and its slow-path call made a huge method with a hundred polls (Rhino's interpreter loop)
+     * too big for C2 ("out of nodes"), which left it in C1 for as long as the site stayed armed.
+     */
+    static void armedPoll() {
+        armedCheck();
+    }
+
+    /** {@link #armedPoll()} for polls in handler-only loops. */
+    static void armedPollInHandler() {
+        armedCheckInHandler();
+    }
+
     /** The check while armed: a shared, read-mostly word; only (probably) cancelled threads go on. */
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
     static void armedCheck() {

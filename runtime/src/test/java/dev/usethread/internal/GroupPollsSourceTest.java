@@ -63,7 +63,7 @@ class GroupPollsSourceTest {
             for (String kind : new String[] {"p", "h"}) {
                 s.append("    public static void ").append(kind).append(g).append("() { if (S").append(g)
                         .append(" != null && (S").append(g).append(".getTarget() != IDLE || ALL.getTarget() != IDLE)) Poll.")
-                        .append(kind.equals("p") ? "armedCheck" : "armedCheckInHandler").append("(); }\n");
+                        .append(kind.equals("p") ? "armedPoll" : "armedPollInHandler").append("(); }\n");
             }
         }
         s.append("}\n");

@@ -13,6 +13,7 @@ package dev.usethread.agent.weave;
 public final class ForceInlineMarker {
     static final String ANNOTATIONS = "RuntimeVisibleAnnotations";
     static final String FORCE_INLINE = "Ljdk/internal/vm/annotation/ForceInline;";
+    static final String DONT_INLINE = "Ljdk/internal/vm/annotation/DontInline;";
 
     private ForceInlineMarker() {
     }
@@ -23,8 +24,16 @@ public final class ForceInlineMarker {
      * annotation only changes speed).
      */
     public static byte[] mark(byte[] in, String... methods) {
+        return mark(in, methods, new String[0]);
+    }
+
+    /**
+     * Like {@link #mark(byte[], String...)}, and {@code @DontInline} on every method named one of
+     * {@code neverInline} (each name must match too).
+     */
+    public static byte[] mark(byte[] in, String[] methods, String[] neverInline) {
         try {
-            return new Editor(in).mark(methods);
+            return new Editor(in).mark(methods, neverInline);
         } catch (RuntimeException malformed) {
             return null;
         }
@@ -37,15 +46,18 @@ public final class ForceInlineMarker {
             super(in);
         }
 
-        byte[] mark(String[] methods) {
-            if (!readConstantPool() || cpCount + 2 > 0xFFFF) {
+        byte[] mark(String[] methods, String[] neverInline) {
+            if (!readConstantPool() || cpCount + 3 > 0xFFFF) {
                 return null;
             }
-            java.util.Map<String, Integer> names = new java.util.HashMap<>(methods.length * 2);
+            java.util.Map<String, Integer> names = new java.util.HashMap<>((methods.length + neverInline.length) * 2);
             for (int i = 0; i < methods.length; i++) {
                 names.put(methods[i], i);
             }
-            boolean[] found = new boolean[methods.length];
+            for (int i = 0; i < neverInline.length; i++) {
+                names.put(neverInline[i], methods.length + i);
+            }
+            boolean[] found = new boolean[methods.length + neverInline.length];
             int p = fieldsStart();
             int fields = u2(p);
             p += 2;
@@ -54,12 +66,14 @@ public final class ForceInlineMarker {
             }
             int annotationsName = cpCount;
             int forceInlineType = cpCount + 1;
+            int dontInlineType = cpCount + 2;
             ByteOut out = new ByteOut(in.length + 128);
             out.bytes(in, 0, 8);
-            out.u2(cpCount + 2);
+            out.u2(cpCount + 3);
             out.bytes(in, 10, cpEnd - 10);
             out.utf8(ANNOTATIONS);
             out.utf8(FORCE_INLINE);
+            out.utf8(DONT_INLINE);
             out.bytes(in, cpEnd, p - cpEnd);
             int methodCount = u2(p);
             out.u2(methodCount);
@@ -82,7 +96,7 @@ public final class ForceInlineMarker {
                     out.u2(annotationsName);
                     out.u4(6);
                     out.u2(1); // one annotation
-                    out.u2(forceInlineType);
+                    out.u2(named < methods.length ? forceInlineType : dontInlineType);
                     out.u2(0); // no element values
                     found[named] = true;
                 }

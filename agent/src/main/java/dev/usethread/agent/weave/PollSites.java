@@ -33,6 +33,13 @@ public final class PollSites {
     /** The hand-written polls C2 must inline whatever the caller's budget (see {@link ForceInlineMarker}). */
     public static final String[] FORCE_INLINE = {POLL, POLL_IN_HANDLER};
 
+    /**
+     * The armed checks the woven polls call: never inlined, so that while a site is armed a poll
+     * compiles to one call, not a dozen nodes and a call (a huge method with a hundred polls, such as
+     * Rhino's interpreter loop, otherwise no longer fits C2's node budget and stays in C1).
+     */
+    public static final String[] NEVER_INLINE = {"armedPoll", "armedPollInHandler"};
+
     /** Every method of GroupPolls, which C2 must inline likewise. */
     public static final String[] GROUP_FORCE_INLINE = new String[2 * PollGroup.COUNT];
 

@@ -28,6 +28,12 @@ class ForceInlineMarkerTest {
         assertThat(annotations(poll)).isEmpty();
         // Same methods and code otherwise.
         assertThat(BytePatcherTest.dump(marked)).isEqualTo(BytePatcherTest.dump(poll));
+        // As the agent marks Poll: the woven polls' armed checks are never inlined.
+        byte[] both = ForceInlineMarker.mark(poll, PollSites.FORCE_INLINE, PollSites.NEVER_INLINE);
+        assertThat(annotations(both)).containsExactlyInAnyOrder("poll " + ForceInlineMarker.FORCE_INLINE,
+                "pollInHandler " + ForceInlineMarker.FORCE_INLINE, "armedPoll " + ForceInlineMarker.DONT_INLINE,
+                "armedPollInHandler " + ForceInlineMarker.DONT_INLINE);
+        assertThat(BytePatcherTest.dump(both)).isEqualTo(BytePatcherTest.dump(poll));
     }
 
     @Test
