@@ -21,9 +21,18 @@ public final class PollGroup {
     public static int of(String className) {
         int h = 0;
         for (int i = 0, n = className.length(); i < n; i++) {
-            char c = className.charAt(i);
-            h = 31 * h + (c == '/' ? '.' : c);
+            h = step(h, className.charAt(i));
         }
+        return ofHash(h);
+    }
+
+    /** One character of a class name into the running hash {@link #of} computes. */
+    public static int step(int h, char c) {
+        return 31 * h + (c == '/' ? '.' : c);
+    }
+
+    /** The group of a name whose characters {@link #step} has hashed into {@code h}. */
+    public static int ofHash(int h) {
         h ^= h >>> 16; // String.hashCode's low bits alone group classes of one package together
         h *= 0x45d9f3b;
         h ^= h >>> 16;

@@ -123,9 +123,9 @@ final class BytePatcher extends ClassFile {
             return new Result(null, 0, null, false);
         }
         refs = ConstantRefs.check(this);
-        String name = className();
-        pollName = PollSites.pollName(name, PollSites.POLL);
-        pollInHandlerName = PollSites.pollName(name, PollSites.POLL_IN_HANDLER);
+        int group = pollGroup();
+        pollName = PollSites.pollName(group, PollSites.POLL);
+        pollInHandlerName = PollSites.pollName(group, PollSites.POLL_IN_HANDLER);
         int p = fieldsStart();
         int fields = u2(p);
         p += 2;

@@ -1,5 +1,7 @@
 package dev.usethread.agent.weave;
 
+import dev.usethread.internal.PollGroup;
+
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -182,6 +184,28 @@ abstract class ClassFile {
         } catch (java.io.IOException malformed) {
             return "";
         }
+    }
+
+    /**
+     * The poll group of this class ({@code PollGroup.of(className())}), hashed straight from the
+     * name's bytes when they are ASCII (every class name in practice), without building the string.
+     */
+    final int pollGroup() {
+        int c = u2(cpEnd + 2);
+        int p = c > 0 && c < cpCount ? cpOffset[c] : 0;
+        if (p != 0 && u1(p) == 7) {
+            int name = utf8(u2(p + 1));
+            int h = 0;
+            for (int i = name + 3, end = name + 3 + u2(name + 1); i < end; i++) {
+                int b = in[i];
+                if (b <= 0) { // not ASCII (or the 0 byte a name never holds): decode it properly
+                    return PollGroup.of(className());
+                }
+                h = PollGroup.step(h, (char) b);
+            }
+            return PollGroup.ofHash(h);
+        }
+        return PollGroup.of("");
     }
 
     /** The end of the field or method starting at {@code p}, its attributes checked to lie inside the input. */

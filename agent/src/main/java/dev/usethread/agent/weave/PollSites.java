@@ -55,8 +55,12 @@ public final class PollSites {
      * or {@link #POLL_IN_HANDLER}).
      */
     public static String pollName(String internalName, String kind) {
-        int group = PollGroup.of(internalName == null ? "" : internalName);
-        return (POLL_IN_HANDLER.equals(kind) ? "h" : "p") + group;
+        return pollName(PollGroup.of(internalName == null ? "" : internalName), kind);
+    }
+
+    /** The GroupPolls method of poll group {@code group} for {@code kind}; no string is built. */
+    static String pollName(int group, String kind) {
+        return GROUP_FORCE_INLINE[2 * group + (POLL_IN_HANDLER.equals(kind) ? 1 : 0)];
     }
 
     /**

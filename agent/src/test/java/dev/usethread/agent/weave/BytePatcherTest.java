@@ -317,6 +317,18 @@ class BytePatcherTest {
      * backward goto_w when that is more than 32 KiB), optionally calling a jsr subroutine each time,
      * and with {@code innerLoops} small loops in it that never repeat (each back-edge gets a poll).
      */
+    /** Both weavers call the polls of the class's poll group, for ASCII and other names alike. */
+    @Test
+    void wovenPollsAreThoseOfTheClasssPollGroup() {
+        for (String name : new String[] {"a/b/Plain", "a/b/Ünïcødé$Inner", "Jsr"}) {
+            byte[] in = loopClass(name, Opcodes.V17, 0, false, 0);
+            BytePatcher.Result patched = BytePatcher.weave(in);
+            String poll = PollSites.GROUP_OWNER + ".p" + dev.usethread.internal.PollGroup.of(name.replace('/', '.')) + "()V";
+            assertThat(dump(patched.bytes)).as(name).anyMatch(line -> line.contains(poll))
+                    .isEqualTo(dump(Weaver.weaveWithAsm(in).bytes()));
+        }
+    }
+
     private static byte[] loopClass(String name, int version, int nops, boolean jsr, int innerLoops) {
         boolean frames = (version & 0xFFFF) >= 50;
         org.objectweb.asm.ClassWriter cw = new org.objectweb.asm.ClassWriter(frames
