@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * its innermost frames then are armed; stopped but still unwinding after 50 ms
  * ({@code usethread.poll.wholeStackMillis}), those of all its frames (so that a handler that
  * swallows the signal is seen in whichever caller it returns to). If it is still cancelled and
- * runnable after {@code usethread.poll.globalMillis} (200 ms) the global site is armed, which every
- * poll checks: the targeted sites never make a stop less certain than arming everything, only cheaper.
+ * runnable after {@code usethread.poll.globalMillis} (200 ms) every site is armed: the targeted
+ * sites never make a stop less certain than arming everything, only cheaper.
  *
  * <p>Sites are disarmed together once no thread has been cancelled for a quiet period (1 s,
  * {@code usethread.poll.quietMillis}); re-arming soon after a disarm doubles the period, up to
@@ -49,14 +49,14 @@ final class Arming {
     private static long quietNanos = BASE_QUIET_NANOS;
     private static long idleSinceNanos;
 
-    /** Sites by index: the groups, then UNGROUPED, then ALL. */
+    /** Sites by index: the groups, then UNGROUPED; ALL stands for all of them (the fallback). */
     static final int UNGROUPED = PollGroup.COUNT;
     static final int ALL = PollGroup.COUNT + 1;
     /** Which sites are armed; written only by the worker, under Poll.LOCK (which it may read without). */
     private static final boolean[] ARMED = new boolean[PollGroup.COUNT + 2];
 
     static {
-        ARMED[ALL] = Poll.ALWAYS_ARMED;
+        java.util.Arrays.fill(ARMED, Poll.ALWAYS_ARMED);
     }
 
     // The worker's own:
@@ -298,24 +298,40 @@ final class Arming {
     }
 
     private static void disarmAll() {
-        for (int i = 0; i < ARMED.length; i++) {
+        synchronized (Poll.LOCK) {
+            ARMED[ALL] = false;
+        }
+        for (int i = 0; i < ALL; i++) {
             if (ARMED[i]) {
                 retarget(i, false);
             }
         }
     }
 
-    /** Arms site {@code index} unless it is armed; true if it was not. */
+    /**
+     * Arms site {@code index} unless it is armed; true if it was not. {@link #ALL} is no site of its
+     * own: it arms every site (each one deoptimizes only the code that inlined it, so sites that no
+     * compiled code uses cost next to nothing).
+     */
     private static boolean arm(int index) {
         if (ARMED[index]) {
             return false;
+        }
+        if (index == ALL) {
+            for (int i = 0; i < ALL; i++) {
+                arm(i);
+            }
+            synchronized (Poll.LOCK) {
+                ARMED[ALL] = true;
+            }
+            return true;
         }
         retarget(index, true);
         return true;
     }
 
     private static MutableCallSite site(int index) {
-        return index == ALL ? Poll.ALL : index == UNGROUPED ? Poll.UNGROUPED : Poll.groupSite(index);
+        return index == UNGROUPED ? Poll.UNGROUPED : Poll.groupSite(index);
     }
 
     /**

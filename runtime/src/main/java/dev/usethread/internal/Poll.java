@@ -16,15 +16,15 @@ import java.lang.invoke.MutableCallSite;
  * threads do not take the slow path. Changing a site's target deoptimizes the compiled code that
  * inlined the old one, which is what lets a hot compiled loop notice.
  *
- * <p>There is a site per poll group ({@link PollGroup}, {@link GroupPolls}), one for hand-written
- * {@link #poll()} calls, and a global one that every poll also checks. {@link Arming} arms only the
- * groups of the classes in the cancelled thread's stack trace, so code that only other threads run
- * is neither deoptimized nor checked; it falls back to the global site when that does not stop the
- * thread. Sites are disarmed after a quiet period with nothing cancelled (hysteresis), so frequent
+ * <p>There is a site per poll group ({@link PollGroup}, {@link GroupPolls}) and one for hand-written
+ * {@link #poll()} calls. {@link Arming} arms only the groups of the classes in the cancelled
+ * thread's stack trace, so code that only other threads run is neither deoptimized nor checked; it
+ * falls back to arming every site when that does not stop the thread. (A global site that every
+ * poll also checked cost a long-indexed loop 20 % while idle: one constant site per poll.) Sites are disarmed after a quiet period with nothing cancelled (hysteresis), so frequent
  * cancellation costs one mask check per poll of the affected groups instead of a deoptimization per
  * cancel.
  *
- * <p>{@code -Dusethread.poll=flag} keeps the global site armed for the life of the JVM: every poll
+ * <p>{@code -Dusethread.poll=flag} keeps every site armed for the life of the JVM: every poll
  * then costs a load and a branch, but a cancellation needs no safepoint. That is the choice for
  * Parallel/Serial GC without {@code -XX:+UseCountedLoopSafepoints}, where a deoptimization is not
  * seen by a counted loop until it ends.
@@ -35,15 +35,13 @@ import java.lang.invoke.MutableCallSite;
 public final class Poll {
     static final Object LOCK = new Object();
 
-    /** True when the global site stays armed for ever ({@code -Dusethread.poll=flag}). */
+    /** True when every site stays armed for ever ({@code -Dusethread.poll=flag}). */
     static final boolean ALWAYS_ARMED = "flag".equals(System.getProperty("usethread.poll"));
 
     /** Every site's target while idle: compiled away entirely. */
     static final MethodHandle IDLE;
     /** An armed site's target (only its identity matters: polls compare targets with IDLE). */
     static final MethodHandle ARMED;
-    /** Checked by every poll: armed when the targeted sites did not stop a cancelled thread. */
-    static final MutableCallSite ALL;
     /** The site of {@link #poll()} and {@link #pollInHandler()} (hand-written calls, no group). */
     static final MutableCallSite UNGROUPED;
     private static final MutableCallSite[] GROUP_SITES = new MutableCallSite[PollGroup.COUNT];
@@ -70,10 +68,10 @@ public final class Poll {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
-        ALL = new MutableCallSite(ALWAYS_ARMED ? ARMED : IDLE);
-        UNGROUPED = new MutableCallSite(IDLE);
+        MethodHandle initial = ALWAYS_ARMED ? ARMED : IDLE;
+        UNGROUPED = new MutableCallSite(initial);
         for (int g = 0; g < GROUP_SITES.length; g++) {
-            GROUP_SITES[g] = new MutableCallSite(IDLE);
+            GROUP_SITES[g] = new MutableCallSite(initial);
         }
     }
 
@@ -86,9 +84,9 @@ public final class Poll {
      */
     public static void poll() {
         // C2 treats the target of a constant call site as a constant (with a dependency that the
-        // next setTarget invalidates), so while idle these comparisons and the branch vanish.
+        // next setTarget invalidates), so while idle this comparison and the branch vanish.
         MutableCallSite site = UNGROUPED;
-        if (site != null && (site.getTarget() != IDLE || ALL.getTarget() != IDLE)) { // null: woven JDK code in our <clinit>
+        if (site != null && site.getTarget() != IDLE) { // null: woven JDK code running in our <clinit>
             armedCheck();
         }
     }
@@ -100,7 +98,7 @@ public final class Poll {
      */
     public static void pollInHandler() {
         MutableCallSite site = UNGROUPED;
-        if (site != null && (site.getTarget() != IDLE || ALL.getTarget() != IDLE)) {
+        if (site != null && site.getTarget() != IDLE) {
             armedCheckInHandler();
         }
     }
@@ -242,7 +240,7 @@ public final class Poll {
         return Arming.isArmed(java.util.Objects.checkIndex(group, PollGroup.COUNT));
     }
 
-    /** For tests and diagnostics: whether the global site, which every poll checks, is armed. */
+    /** For tests and diagnostics: whether every site is armed (the fallback, or {@code usethread.poll=flag}). */
     public static boolean isGloballyArmed() {
         return Arming.isArmed(Arming.ALL);
     }

@@ -45,13 +45,12 @@ class GroupPollsSourceTest {
         s.append("/**\n");
         s.append(" * The polls the agent weaves into a class of poll group N ({@link PollGroup}): {@code pN()} at\n");
         s.append(" * method entries and loop back-edges, {@code hN()} at back-edges of loops that lie wholly in\n");
-        s.append(" * exception-handler code. Each group's site is a constant here, so while it and the global site\n");
-        s.append(" * are idle C2 folds the poll away; arming one group deoptimizes only code that inlined its polls.\n");
+        s.append(" * exception-handler code. Each group's site is a constant here, so while it is idle C2 folds the\n");
+        s.append(" * poll away; arming one group deoptimizes only code that inlined its polls.\n");
         s.append(" * See {@link Poll} for the rule and {@link Poll#poll()} for the checks.\n");
         s.append(" */\n");
         s.append("public final class GroupPolls {\n");
         s.append("    private static final MethodHandle IDLE = Poll.IDLE;\n");
-        s.append("    private static final MutableCallSite ALL = Poll.ALL;\n");
         s.append("    // Null only while woven code runs inside this class's own initialization.\n");
         for (int g = 0; g < PollGroup.COUNT; g++) {
             s.append("    private static final MutableCallSite S").append(g).append(" = Poll.groupSite(").append(g)
@@ -62,7 +61,7 @@ class GroupPollsSourceTest {
         for (int g = 0; g < PollGroup.COUNT; g++) {
             for (String kind : new String[] {"p", "h"}) {
                 s.append("    public static void ").append(kind).append(g).append("() { if (S").append(g)
-                        .append(" != null && (S").append(g).append(".getTarget() != IDLE || ALL.getTarget() != IDLE)) Poll.")
+                        .append(" != null && (S").append(g).append(".getTarget() != IDLE)) Poll.")
                         .append(kind.equals("p") ? "armedPoll" : "armedPollInHandler").append("(); }\n");
             }
         }
