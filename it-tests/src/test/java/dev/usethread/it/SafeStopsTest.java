@@ -21,7 +21,7 @@ class SafeStopsTest {
     static Stream<Arguments> runs() {
         List<Arguments> out = new ArrayList<>();
         for (String jdk : ChildJvm.jdks()) {
-            for (String mode : List.of("h2", "lock", "swallow", "plugins", "entryline")) {
+            for (String mode : List.of("h2", "lock", "swallow", "plugins", "entryline", "callbacks")) {
                 out.add(Arguments.of(ChildJvm.feature(jdk), jdk, mode));
             }
         }
@@ -47,6 +47,9 @@ class SafeStopsTest {
                 break;
             case "plugins":
                 assertThat(Integer.parseInt(out.get("PLUGIN_FAILURES"))).as(out.toString()).isPositive();
+                break;
+            case "callbacks": // every cleanup, listener call and log record that started also finished
+                assertThat(out.get("CALLBACKS")).as(out.toString()).startsWith("20 ");
                 break;
             default:
                 assertThat(Integer.parseInt(out.get("FIB_LINE"))).as(out.toString()).isPositive();

@@ -59,6 +59,9 @@ public final class SafeStops {
             case "entryline":
                 entryLine();
                 break;
+            case "callbacks":
+                callbacks();
+                break;
             default:
                 Harness.fail("unknown mode " + args[0]);
         }
@@ -278,6 +281,92 @@ public final class SafeStops {
             }
         }
         Harness.report("FIB_LINE", String.valueOf(fibLine));
+    }
+
+    // ---- woven listeners, cleanup and log backend, as in an application ----
+
+    /** A JUL handler (the backend behind System.Logger here), woven: it polls while it formats. */
+    static final class PollingHandler extends java.util.logging.Handler {
+        final AtomicInteger started = new AtomicInteger();
+        final AtomicInteger finished = new AtomicInteger();
+
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+            started.incrementAndGet();
+            sink += work(record.getMessage().length());
+            finished.incrementAndGet();
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /**
+     * Woven work with a loop: a poll at every iteration. A few thousand, as a formatter or a listener
+     * does: a cancelled thread's polls take the slow path while it unwinds (docs/LIMITS.md), and
+     * hundreds of thousands of them can outlast the 1 s cleanup budget.
+     */
+    static long work(int seed) {
+        long x = seed;
+        for (int i = 0; i < 5_000; i++) {
+            x = x * 31 + i;
+        }
+        return x;
+    }
+
+    static void callbacks() throws Exception {
+        PollingHandler handler = new PollingHandler();
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.usethread");
+        jul.addHandler(handler);
+        jul.setUseParentHandlers(false);
+        java.util.logging.Logger.getLogger("dev.usethread.it.cleanup").addHandler(handler);
+        System.Logger appLog = System.getLogger("dev.usethread.it.cleanup");
+        AtomicInteger cleanupStarted = new AtomicInteger();
+        AtomicInteger cleanupFinished = new AtomicInteger();
+        AtomicInteger listenerStarted = new AtomicInteger();
+        AtomicInteger listenerFinished = new AtomicInteger();
+        java.util.Random random = new java.util.Random(11);
+        int rounds = 20;
+        for (int round = 0; round < rounds; round++) {
+            UseThread<Object> job = UseThread.useThread(() -> {
+                try {
+                    return burn();
+                } finally { // woven cleanup that logs through the woven backend while the signal unwinds
+                    cleanupStarted.incrementAndGet();
+                    sink += work(7);
+                    appLog.log(System.Logger.Level.INFO, "cleanup after cancel");
+                    cleanupFinished.incrementAndGet();
+                }
+            });
+            // A woven listener on the job's own thread that also fails: the runtime logs that, too.
+            job.subscribe(r -> {
+                listenerStarted.incrementAndGet();
+                sink += work(r.state().ordinal());
+                listenerFinished.incrementAndGet();
+                if (r.state() == ResultState.CANCELLED) {
+                    throw new IllegalStateException("listener fails on purpose");
+                }
+            });
+            awaitState(job, ResultState.RUNNING);
+            spin(random.nextInt(3_000_000));
+            job.cancel();
+            expectCancelled(job, "callbacks round " + round);
+        }
+        if (cleanupFinished.get() != rounds || cleanupStarted.get() != rounds) {
+            Harness.fail("cleanup started " + cleanupStarted + ", finished " + cleanupFinished + " of " + rounds);
+        }
+        if (listenerStarted.get() == 0 || listenerFinished.get() != listenerStarted.get()) {
+            Harness.fail("listener started " + listenerStarted + ", finished " + listenerFinished);
+        }
+        if (handler.started.get() < 2 * rounds || handler.finished.get() != handler.started.get()) {
+            Harness.fail("log backend started " + handler.started + ", finished " + handler.finished);
+        }
+        Harness.report("CALLBACKS", cleanupFinished + " " + listenerFinished + " " + handler.finished);
     }
 
     // ---- helpers ----
