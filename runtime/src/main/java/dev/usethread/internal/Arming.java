@@ -14,7 +14,10 @@ import java.util.concurrent.TimeUnit;
  * thread: its stack trace is taken and the poll groups of its innermost woven frames (at most
  * {@value #FIRST_GROUPS}; JDK and runtime frames skipped) are armed, which deoptimizes only the
  * compiled code that inlined those groups' polls; code that only other threads run keeps running as
- * if it had no polls. While the thread stays cancelled it is looked at again, after
+ * if it had no polls. (While groups are armed already, from cancellations a moment ago, the stack
+ * trace waits for the first look and is taken only if the thread has not stopped by then: on JDK 17
+ * it is a safepoint, which stalls every thread, and frequent cancels mostly cancel code whose
+ * groups are armed.) While the thread stays cancelled it is looked at again, after
  * {@value #FIRST_RESAMPLE_MILLIS} ms and then at doubling intervals: not stopped yet, the groups of
  * its innermost frames then are armed; stopped but still unwinding after 50 ms
  * ({@code usethread.poll.wholeStackMillis}), those of all its frames (so that a handler that
@@ -43,6 +46,8 @@ final class Arming {
     private static final ArrayDeque<ThreadState> FRESH = new ArrayDeque<>();
     private static Thread worker;
     private static boolean anyArmed = Poll.ALWAYS_ARMED;
+    /** How many of the groups' sites are armed (not counting UNGROUPED). */
+    private static int armedGroups;
     private static long flips;
     private static long quietSinceNanos;
     private static long lastDisarmNanos;
@@ -119,6 +124,12 @@ final class Arming {
     static boolean isArmed(int index) {
         synchronized (Poll.LOCK) {
             return ARMED[index];
+        }
+    }
+
+    private static int armedGroups() {
+        synchronized (Poll.LOCK) {
+            return armedGroups;
         }
     }
 
@@ -212,7 +223,12 @@ final class Arming {
             stopped = state.signalThrown;
         }
         arm(UNGROUPED); // hand-written polls (no group): nothing to deoptimize where there are none
-        if (!stopped) { // else sites armed before stopped it (frequent cancels): no stack trace to take
+        // Stopped already: sites armed before stopped it. Some groups armed: they are likely the ones
+        // it runs (cancels that come often cancel the same code), so the stack trace, a safepoint on
+        // JDK 17 that stalls every thread, waits for the first look, which takes it only if the thread
+        // has not stopped by then.
+        boolean traceNow = !stopped && armedGroups() == 0;
+        if (traceNow) {
             armGroupsOf(state.thread.getStackTrace(), FIRST_GROUPS);
         }
         long now = System.nanoTime();
@@ -350,6 +366,9 @@ final class Arming {
                     quietNanos = BASE_QUIET_NANOS;
                 }
                 quietSinceNanos = now;
+            }
+            if (index < PollGroup.COUNT && ARMED[index] != armed) {
+                armedGroups += armed ? 1 : -1;
             }
             ARMED[index] = armed;
             flips++;

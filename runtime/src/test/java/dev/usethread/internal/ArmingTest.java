@@ -8,7 +8,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,7 +23,7 @@ class ArmingTest {
 
     /** A loop whose class is on its thread's stack: its group's poll, as the agent weaves it. */
     static final class VictimLoop {
-        static final java.util.concurrent.atomic.AtomicLong SPINS = new java.util.concurrent.atomic.AtomicLong();
+        static final AtomicLong SPINS = new AtomicLong();
 
         static void spin(MethodHandle poll) throws Throwable {
             while (true) {
@@ -47,6 +49,41 @@ class ArmingTest {
         assertThat(Poll.isGroupArmed(victimGroup)).isFalse();
     }
 
+    /** A second loop, in a class of another group than VictimLoop's. */
+    static final class OtherLoop {
+        static final AtomicLong SPINS = new AtomicLong();
+
+        static void spin(MethodHandle poll) throws Throwable {
+            while (true) {
+                SPINS.incrementAndGet();
+                poll.invokeExact();
+            }
+        }
+    }
+
+    @Test
+    void whileOtherGroupsAreArmedACancelledLoopIsStillStoppedByItsOwnGroup() throws Exception {
+        // With groups armed already the stack trace waits for the first look (frequent cancels mostly
+        // cancel code that is armed); a loop in a group not armed must still be found and stopped there.
+        int first = PollGroup.of(VictimLoop.class.getName());
+        int second = PollGroup.of(OtherLoop.class.getName());
+        assertThat(second).as("the two loops' groups").isNotEqualTo(first);
+        for (int attempt = 0; ; attempt++) {
+            PollTest.waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90));
+            assertThat(runCancelled(groupPoll("p", first), "first").get()).isInstanceOf(CancelledSignal.class);
+            AtomicReference<Throwable> ended = runCancelled(OtherLoop.SPINS, OtherLoop::spin, groupPoll("p", second),
+                    "second", () -> Poll.isGroupArmed(first));
+            if (ended == null) { // the first group's quiet period ended before the cancel: try again
+                assertThat(attempt).as("attempts on a machine too slow to cancel within the quiet period").isLessThan(5);
+                continue;
+            }
+            assertThat(ended.get()).isInstanceOf(CancelledSignal.class);
+            assertThat(Poll.isGroupArmed(second)).as("the second loop's group").isTrue();
+            assertThat(Poll.isGloballyArmed()).as("stopped without the global fallback").isFalse();
+            return;
+        }
+    }
+
     @Test
     void aLoopInAGroupNotOnTheStackIsStoppedByTheGlobalFallback() throws Exception {
         // The loop polls a group that no frame of its thread belongs to (as when the stack trace was
@@ -58,7 +95,20 @@ class ArmingTest {
         assertThat(Poll.isGloballyArmed()).as("stopped by the fallback: every site armed (until a quiet period)").isTrue();
     }
 
+    interface Loop {
+        void spin(MethodHandle poll) throws Throwable;
+    }
+
     private static AtomicReference<Throwable> runCancelled(MethodHandle poll, String name) throws Exception {
+        return runCancelled(VictimLoop.SPINS, VictimLoop::spin, poll, name, () -> true);
+    }
+
+    /**
+     * Runs {@code loop} in a cancel scope until it has spun, then cancels it if {@code beforeCancel}
+     * holds (else cancels it anyway but returns null); returns what ended it.
+     */
+    private static AtomicReference<Throwable> runCancelled(AtomicLong spins, Loop loop,
+            MethodHandle poll, String name, BooleanSupplier beforeCancel) throws Exception {
         AtomicReference<Throwable> ended = new AtomicReference<>();
         CancelScope scope = new CancelScope(name, true);
         CountDownLatch entered = new CountDownLatch(1);
@@ -66,7 +116,7 @@ class ArmingTest {
             scope.enter();
             entered.countDown();
             try {
-                VictimLoop.spin(poll);
+                loop.spin(poll);
             } catch (Throwable signal) {
                 ended.set(signal);
             } finally {
@@ -75,13 +125,14 @@ class ArmingTest {
         }, "arming-test-" + name);
         t.start();
         entered.await();
-        long spinsBefore = VictimLoop.SPINS.get();
+        long spinsBefore = spins.get();
         // The loop has run (hot or not: the test holds whenever the cancel comes).
-        PollTest.waitFor(() -> VictimLoop.SPINS.get() > spinsBefore + 100_000, LIVENESS);
+        PollTest.waitFor(() -> spins.get() > spinsBefore + 100_000, LIVENESS);
+        boolean asked = beforeCancel.getAsBoolean();
         scope.cancel();
         t.join(LIVENESS.toMillis());
         assertThat(t.isAlive()).as("loop still running").isFalse();
-        return ended;
+        return asked ? ended : null;
     }
 
     private static MethodHandle groupPoll(String kind, int group) throws ReflectiveOperationException {
