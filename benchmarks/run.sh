@@ -308,7 +308,10 @@ run_program() {
   local prog=$1 java=$2 out s e; shift 2
   out=$(mktemp -d "$PROG/out.XXXXXX")
   local cmd=("$java" "$@")
-  if [[ "$prog" == ecj ]]; then
+  # ecj-young: the same compile with G1's young generation fixed, so that the RSS ratio shows the
+  # agent's own memory rather than the young-generation size G1 chose from the run's pause history.
+  [[ "$prog" == ecj-young ]] && cmd+=(-Xmn64m)
+  if [[ "$prog" == ecj* ]]; then
     cmd+=(-cp "$PROG/lib/ecj.jar" org.eclipse.jdt.internal.compiler.batch.Main -8 -encoding UTF-8 -nowarn
           -d "$out" "$PROG/src/commons-lang3")
   else
@@ -337,7 +340,7 @@ else
   say "| JDK | program | plain ms | agent ms | agent/plain | plain MiB | agent MiB | agent/plain |"
   say "|---|---|---|---|---|---|---|---|"
   for v in $PROG_JDKS; do
-    for prog in ecj scalac; do
+    for prog in ecj ecj-young scalac; do
       log "programs JDK $v $prog"
       java="$(jdk_home "$v")/bin/java"; rows=""
       for ((i = 0; i < PAIRS; i++)); do
@@ -346,7 +349,11 @@ else
       done
       # columns: plain ms, plain KiB, agent ms, agent KiB, time ratio, RSS ratio
       read -r pm pk am ak tr mr < <(printf '%s' "$rows" | awk '{print $1, $2, $3, $4, $3 / $1, $4 / $2}' | column_medians)
-      name=$([[ "$prog" == ecj ]] && echo "ECJ, commons-lang3" || echo "scalac, scala-parser-combinators")
+      case $prog in
+        ecj) name="ECJ, commons-lang3" ;;
+        ecj-young) name="ECJ, commons-lang3, -Xmn64m" ;;
+        *) name="scalac, scala-parser-combinators" ;;
+      esac
       say "$(awk -v v="$v" -v n="$name" -v pm="$pm" -v am="$am" -v tr="$tr" -v pk="$pk" -v ak="$ak" -v mr="$mr" \
         'BEGIN {printf "| %s | %s | %d | %d | %.3f | %d | %d | %.3f |", v, n, pm, am, tr, pk / 1024, ak / 1024, mr}')"
     done
