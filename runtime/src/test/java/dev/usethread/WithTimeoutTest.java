@@ -127,6 +127,21 @@ class WithTimeoutTest {
     }
 
     @Test
+    void neverLeavesAnInterruptBehindWhenCancellationsComeOneAfterTheOther() {
+        // Each deadline after the first finds poll groups armed by the ones before, so the arming
+        // thread looks at the sleeping thread at once; an interrupt of its own landing before the
+        // deadline's was once taken by the scope for someone else's and kept after withTimeout.
+        for (int i = 0; i < 300; i++) {
+            int round = i;
+            assertThatThrownBy(() -> Cancellation.withTimeout(Duration.ofMillis(1), () -> {
+                Thread.sleep(TimeUnit.HOURS.toMillis(1));
+                return "slept";
+            })).isInstanceOf(TimeoutException.class);
+            assertThat(Thread.interrupted()).as("interrupt status after deadline %d", round).isFalse();
+        }
+    }
+
+    @Test
     void anInnerDeadlineCannotExtendTheOuterOne() {
         long start = System.nanoTime();
         assertThatThrownBy(() -> Cancellation.withTimeout(Duration.ofMillis(100),

@@ -89,7 +89,7 @@ final class Arming {
         return TimeUnit.MILLISECONDS.toNanos(Long.getLong(property, defaultMillis));
     }
 
-    /** Holds Poll.LOCK: {@code state}'s thread has just become cancelled. */
+    /** Holds Poll.LOCK: {@code state}'s thread has just become cancelled and been interrupted. */
     static void cancelled(ThreadState state) {
         if (!Poll.ALWAYS_ARMED) {
             FRESH.add(state);
@@ -237,7 +237,9 @@ final class Arming {
         synchronized (Poll.LOCK) {
             TARGETS.add(target);
         }
-        interruptIfWaitingAgain(target);
+        if (traceNow) { // else nothing was armed for it yet: the first look interrupts it again if need be
+            interruptIfWaitingAgain(target);
+        }
     }
 
     /**

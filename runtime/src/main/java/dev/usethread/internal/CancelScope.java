@@ -64,10 +64,13 @@ public final class CancelScope implements CancelEvent {
             parent = current.top;
             current.top = this;
             if (cancelled) {
-                count();
+                boolean fresh = count();
                 armed = intrusive;
                 if (intrusive) {
                     interrupt(current);
+                    if (fresh) {
+                        Poll.followCancelled(current);
+                    }
                 }
             }
         }
@@ -126,10 +129,13 @@ public final class CancelScope implements CancelEvent {
             cancelRequestedNanos = System.nanoTime();
             cancelled = true;
             if (active) {
-                count();
+                boolean fresh = count();
                 armed = intrusive;
                 if (intrusive) {
                     interrupt(state);
+                    if (fresh) {
+                        Poll.followCancelled(state);
+                    }
                 }
             }
             actions = onCancel;
@@ -144,10 +150,11 @@ public final class CancelScope implements CancelEvent {
         return true;
     }
 
-    // Holds lock; before the thread is interrupted, so that it wakes up to an armed poll.
-    private void count() {
+    // Holds lock; before the thread is interrupted, so that it wakes up to an armed poll. True if
+    // the thread was newly cancelled (to be handed to the arming thread after the interrupt).
+    private boolean count() {
         counted = true;
-        Poll.scopeCancelled(state, intrusive);
+        return Poll.scopeCancelled(state, intrusive);
     }
 
     /** {@link System#nanoTime()} when cancellation was requested, or 0. */

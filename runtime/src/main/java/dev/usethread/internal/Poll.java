@@ -182,11 +182,12 @@ public final class Poll {
 
     /**
      * A scope of {@code state}'s thread became cancelled while entered (or was entered cancelled).
-     * For an intrusive scope the thread's mask bit is set before the caller interrupts it, and the
-     * thread is handed to {@link Arming}, which arms the sites of its code in the background: the
-     * caller does not wait for a deoptimization.
+     * For an intrusive scope the thread's mask bit is set before the caller interrupts it; true if
+     * the thread was not cancelled before: the caller then hands it to {@link Arming} with
+     * {@link #followCancelled} after the interrupt, and the sites of its code are armed in the
+     * background (the caller does not wait for a deoptimization).
      */
-    static void scopeCancelled(ThreadState state, boolean intrusive) {
+    static boolean scopeCancelled(ThreadState state, boolean intrusive) {
         synchronized (LOCK) {
             pending++;
             if (intrusive && state.cancelledIntrusiveScopes++ == 0) {
@@ -196,6 +197,20 @@ public final class Poll {
                 }
                 cancelledThreads++;
                 state.cancellations++;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Hands a thread that {@link #scopeCancelled} newly cancelled to the arming thread. Only after the
+     * cancellation's own interrupt: the arming thread may interrupt it again, and a second interrupt
+     * landing first would make the scope take its own interrupt for someone else's and keep it.
+     */
+    static void followCancelled(ThreadState state) {
+        synchronized (LOCK) {
+            if (state.cancelledIntrusiveScopes > 0) {
                 Arming.cancelled(state);
             }
         }
