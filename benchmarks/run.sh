@@ -252,17 +252,21 @@ fi
 # 7. What a cancel costs its caller (CancelCost): cancel() blocking time and cancel-to-CANCELLED,
 # first cancel after a calm period and with the site already armed, on a code cache kept compiled.
 if section cancelcost 7-cancelcost; then
-say "### Cost of cancel() to its caller (µs; $CANCEL_TRIALS cancels of a CPU-loop job, calm period $CANCEL_CALM_MS ms, library bystander running)"
+say "### Cost of cancel() to its caller (µs; $CANCEL_TRIALS cancels of a CPU-loop job, calm period $CANCEL_CALM_MS ms, library bystander running, or none: the second core free)"
 if [[ -z "$AGENT" ]]; then
   say "Not measured: no agent jar (build the agent module first)."
 else
   say "| JDK, GC | case | n | cancel() blocks p50 | p99 | max | cancel to CANCELLED p50 | p99 | max |"
   say "|---|---|---|---|---|---|---|---|---|"
   for v in $JDKS; do
-    log "cancel cost JDK $v"
-    "$(jdk_home "$v")/bin/java" -XX:+UseG1GC -Dusethread.poll.quietMillis=5 -Dusethread.poll.maxQuietMillis=5 \
-      "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" dev.usethread.bench.CancelCost "$CANCEL_TRIALS" "$CANCEL_CALM_MS" "$v G1" \
-      2> "$RESULTS/cancelcost-$v.err" | tee -a "$SECTION_OUT"
+    : > "$RESULTS/cancelcost-$v.err"
+    for others in bystander none; do
+      log "cancel cost JDK $v, $others"
+      label="$v G1"; [[ $others == none ]] && label="$v G1, no bystander"
+      "$(jdk_home "$v")/bin/java" -XX:+UseG1GC -Dusethread.poll.quietMillis=5 -Dusethread.poll.maxQuietMillis=5 \
+        "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" dev.usethread.bench.CancelCost "$CANCEL_TRIALS" "$CANCEL_CALM_MS" "$label" \
+        "$others" 2>> "$RESULTS/cancelcost-$v.err" | tee -a "$SECTION_OUT"
+    done
   done
 fi
 say ""

@@ -19,7 +19,9 @@ import java.util.function.IntSupplier;
  * job's state CANCELLED (the first cancel after a calm period, of a CPU loop). Then the same with
  * the site kept armed by a second job cancelled just before (cancels in quick succession).
  *
- * <p>Arguments: {@code trials calmMillis label}. Run with the agent and
+ * <p>Arguments: {@code trials calmMillis label [bystander|none]}; {@code none} runs no bystander, so
+ * that the job and the arming thread have the second core to themselves (what a cancel costs when
+ * the machine is not oversubscribed). Run with the agent and
  * {@code -Dusethread.poll.quietMillis=5 -Dusethread.poll.maxQuietMillis=5} so that the site is idle
  * again within the calm period. Prints markdown rows:
  * {@code | label | case | n | cancel() blocks p50 | p99 | max | cancel to CANCELLED p50 | p99 | max |} (µs).
@@ -29,14 +31,20 @@ public final class CancelCost {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            throw new IllegalArgumentException("usage: CancelCost trials calmMillis label");
+            throw new IllegalArgumentException("usage: CancelCost trials calmMillis label [bystander|none]");
         }
         int trials = Integer.parseInt(args[0]);
         long calmMillis = Long.parseLong(args[1]);
         String label = args[2];
+        String others = args.length > 3 ? args[3] : "bystander";
+        if (!others.equals("bystander") && !others.equals("none")) {
+            throw new IllegalArgumentException("fourth argument: bystander or none, not " + others);
+        }
         Thread bystander = new Thread(CancelCost::bystander, "bystander");
         bystander.setDaemon(true);
-        bystander.start();
+        if (others.equals("bystander")) {
+            bystander.start();
+        }
         Thread.sleep(Math.max(2_000, 10 * calmMillis)); // the bystander's code gets compiled
         for (String kind : List.of("first after calm", "site already armed")) {
             long[] blocked = new long[trials];
@@ -78,7 +86,9 @@ public final class CancelCost {
                     pct(stopped, 0.5), pct(stopped, 0.99), stopped[trials - 1]);
         }
         stop = true;
-        bystander.join(10_000);
+        if (bystander.isAlive()) {
+            bystander.join(10_000);
+        }
     }
 
     private static void bystander() {
