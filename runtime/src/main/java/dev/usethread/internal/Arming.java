@@ -14,10 +14,10 @@ import java.util.concurrent.TimeUnit;
  * thread: its stack trace is taken and the poll groups of its innermost woven frames (at most
  * {@value #FIRST_GROUPS}; JDK and runtime frames skipped) are armed, which deoptimizes only the
  * compiled code that inlined those groups' polls; code that only other threads run keeps running as
- * if it had no polls. (While groups are armed already, from cancellations a moment ago, the stack
- * trace waits for the first look and is taken only if the thread has not stopped by then: on JDK 17
- * it is a safepoint, which stalls every thread, and frequent cancels mostly cancel code whose
- * groups are armed.) While the thread stays cancelled it is looked at again, after
+ * if it had no polls. (While the groups armed for the same thread's previous cancellation are still
+ * armed, the stack trace waits for the first look and is taken only if the thread has not stopped by
+ * then: on JDK 17 it is a safepoint, which stalls every thread, and a thread cancelled again and
+ * again mostly runs the same code.) While the thread stays cancelled it is looked at again, after
  * {@value #FIRST_RESAMPLE_MILLIS} ms and then at doubling intervals: not stopped yet, the groups of
  * its innermost frames then are armed; stopped but still unwinding after 50 ms
  * ({@code usethread.poll.wholeStackMillis}), those of all its frames (so that a handler that
@@ -46,8 +46,8 @@ final class Arming {
     private static final ArrayDeque<ThreadState> FRESH = new ArrayDeque<>();
     private static Thread worker;
     private static boolean anyArmed = Poll.ALWAYS_ARMED;
-    /** How many of the groups' sites are armed (not counting UNGROUPED). */
-    private static int armedGroups;
+    /** How often every site was disarmed: the epoch {@link ThreadState#armedInEpoch} refers to. Worker only. */
+    private static long disarms;
     private static long flips;
     private static long quietSinceNanos;
     private static long lastDisarmNanos;
@@ -124,12 +124,6 @@ final class Arming {
     static boolean isArmed(int index) {
         synchronized (Poll.LOCK) {
             return ARMED[index];
-        }
-    }
-
-    private static int armedGroups() {
-        synchronized (Poll.LOCK) {
-            return armedGroups;
         }
     }
 
@@ -223,13 +217,13 @@ final class Arming {
             stopped = state.signalThrown;
         }
         arm(UNGROUPED); // hand-written polls (no group): nothing to deoptimize where there are none
-        // Stopped already: sites armed before stopped it. Some groups armed: they are likely the ones
-        // it runs (cancels that come often cancel the same code), so the stack trace, a safepoint on
-        // JDK 17 that stalls every thread, waits for the first look, which takes it only if the thread
-        // has not stopped by then.
-        boolean traceNow = !stopped && armedGroups() == 0;
+        // Stopped already: sites armed before stopped it. The groups of its last cancellation still
+        // armed: it likely runs the same code again (a worker whose requests time out often), so the
+        // stack trace, a safepoint on JDK 17 that stalls every thread, waits for the first look,
+        // which takes it only if the thread has not stopped by then.
+        boolean traceNow = !stopped && state.armedInEpoch != disarms;
         if (traceNow) {
-            armGroupsOf(state.thread.getStackTrace(), FIRST_GROUPS);
+            armGroupsOf(state, FIRST_GROUPS);
         }
         long now = System.nanoTime();
         Target target = new Target(state, cancellation, now);
@@ -275,9 +269,9 @@ final class Arming {
         long age = System.nanoTime() - target.since;
         boolean unwinding = target.state.signalThrown;
         if (!unwinding) {
-            armGroupsOf(thread.getStackTrace(), FIRST_GROUPS);
+            armGroupsOf(target.state, FIRST_GROUPS);
         } else if (age >= WHOLE_STACK_NANOS) {
-            armGroupsOf(thread.getStackTrace(), Integer.MAX_VALUE);
+            armGroupsOf(target.state, Integer.MAX_VALUE);
         }
         if (age >= GLOBAL_NANOS && thread.getState() == Thread.State.RUNNABLE) {
             arm(ALL);
@@ -288,8 +282,13 @@ final class Arming {
         interruptIfWaitingAgain(target);
     }
 
-    /** Arms the groups of the woven frames of {@code stack}, innermost first, at most {@code limit} of them. */
-    private static void armGroupsOf(StackTraceElement[] stack, int limit) {
+    /**
+     * Arms the groups of the woven frames of {@code state}'s thread's stack, innermost first, at most
+     * {@code limit} of them.
+     */
+    private static void armGroupsOf(ThreadState state, int limit) {
+        StackTraceElement[] stack = state.thread.getStackTrace();
+        state.armedInEpoch = disarms;
         int armed = 0;
         for (StackTraceElement frame : stack) {
             if (!mayBeWoven(frame)) {
@@ -316,6 +315,7 @@ final class Arming {
     }
 
     private static void disarmAll() {
+        disarms++;
         synchronized (Poll.LOCK) {
             ARMED[ALL] = false;
         }
@@ -368,9 +368,6 @@ final class Arming {
                     quietNanos = BASE_QUIET_NANOS;
                 }
                 quietSinceNanos = now;
-            }
-            if (index < PollGroup.COUNT && ARMED[index] != armed) {
-                armedGroups += armed ? 1 : -1;
             }
             ARMED[index] = armed;
             flips++;

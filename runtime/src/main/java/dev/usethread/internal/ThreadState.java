@@ -15,6 +15,11 @@ final class ThreadState {
     int cancelledIntrusiveScopes;
     /** How often cancelledIntrusiveScopes went from 0 to 1; guarded by Poll's lock. */
     int cancellations;
+    /**
+     * The arming thread's disarm count when it last armed the groups of this thread's stack (-1:
+     * never); while no disarm came since, they are still armed. Arming thread only.
+     */
+    long armedInEpoch = -1;
     /** An interrupt that arrived inside a shielded region, delivered when the region ends. */
     private boolean deferredInterrupt;
     /**

@@ -8,6 +8,11 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -62,25 +67,34 @@ class ArmingTest {
     }
 
     @Test
-    void whileOtherGroupsAreArmedACancelledLoopIsStillStoppedByItsOwnGroup() throws Exception {
-        // With groups armed already the stack trace waits for the first look (frequent cancels mostly
-        // cancel code that is armed); a loop in a group not armed must still be found and stopped there.
+    void aThreadCancelledAgainInCodeNotArmedIsStillStoppedByItsOwnGroup() throws Exception {
+        // While the groups armed for a thread's previous cancellation are still armed, its stack trace
+        // waits for the first look (a thread cancelled again and again mostly runs the same code); a
+        // loop of a group not armed must still be found there and stopped by its own group.
         int first = PollGroup.of(VictimLoop.class.getName());
         int second = PollGroup.of(OtherLoop.class.getName());
         assertThat(second).as("the two loops' groups").isNotEqualTo(first);
-        for (int attempt = 0; ; attempt++) {
-            PollTest.waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90));
-            assertThat(runCancelled(groupPoll("p", first), "first").get()).isInstanceOf(CancelledSignal.class);
-            AtomicReference<Throwable> ended = runCancelled(OtherLoop.SPINS, OtherLoop::spin, groupPoll("p", second),
-                    "second", () -> Poll.isGroupArmed(first));
-            if (ended == null) { // the first group's quiet period ended before the cancel: try again
-                assertThat(attempt).as("attempts on a machine too slow to cancel within the quiet period").isLessThan(5);
-                continue;
+        ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "arming-test-worker"));
+        try {
+            for (int attempt = 0; ; attempt++) {
+                PollTest.waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90));
+                assertThat(runCancelled(VictimLoop.SPINS, VictimLoop::spin, groupPoll("p", first), () -> true, worker)
+                        .get()).isInstanceOf(CancelledSignal.class);
+                AtomicReference<Throwable> ended = runCancelled(OtherLoop.SPINS, OtherLoop::spin,
+                        groupPoll("p", second), () -> Poll.isGroupArmed(first), worker);
+                if (ended == null) { // the first group's quiet period ended before the cancel: try again
+                    assertThat(attempt).as("attempts on a machine too slow to cancel within the quiet period")
+                            .isLessThan(5);
+                    continue;
+                }
+                assertThat(ended.get()).isInstanceOf(CancelledSignal.class);
+                assertThat(Poll.isGroupArmed(second)).as("the second loop's group").isTrue();
+                assertThat(Poll.isGloballyArmed()).as("stopped without the global fallback").isFalse();
+                return;
             }
-            assertThat(ended.get()).isInstanceOf(CancelledSignal.class);
-            assertThat(Poll.isGroupArmed(second)).as("the second loop's group").isTrue();
-            assertThat(Poll.isGloballyArmed()).as("stopped without the global fallback").isFalse();
-            return;
+        } finally {
+            worker.shutdown();
+            assertThat(worker.awaitTermination(LIVENESS.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         }
     }
 
@@ -100,19 +114,25 @@ class ArmingTest {
     }
 
     private static AtomicReference<Throwable> runCancelled(MethodHandle poll, String name) throws Exception {
-        return runCancelled(VictimLoop.SPINS, VictimLoop::spin, poll, name, () -> true);
+        ExecutorService thread = Executors.newSingleThreadExecutor(r -> new Thread(r, "arming-test-" + name));
+        try {
+            return runCancelled(VictimLoop.SPINS, VictimLoop::spin, poll, () -> true, thread);
+        } finally {
+            thread.shutdown();
+            assertThat(thread.awaitTermination(LIVENESS.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        }
     }
 
     /**
-     * Runs {@code loop} in a cancel scope until it has spun, then cancels it if {@code beforeCancel}
-     * holds (else cancels it anyway but returns null); returns what ended it.
+     * Runs {@code loop} in a cancel scope on {@code thread} until it has spun, then cancels it if
+     * {@code beforeCancel} holds (else cancels it anyway but returns null); returns what ended it.
      */
-    private static AtomicReference<Throwable> runCancelled(AtomicLong spins, Loop loop,
-            MethodHandle poll, String name, BooleanSupplier beforeCancel) throws Exception {
+    private static AtomicReference<Throwable> runCancelled(AtomicLong spins, Loop loop, MethodHandle poll,
+            BooleanSupplier beforeCancel, ExecutorService thread) throws Exception {
         AtomicReference<Throwable> ended = new AtomicReference<>();
-        CancelScope scope = new CancelScope(name, true);
+        CancelScope scope = new CancelScope("arming test", true);
         CountDownLatch entered = new CountDownLatch(1);
-        Thread t = new Thread(() -> {
+        Future<?> run = thread.submit(() -> {
             scope.enter();
             entered.countDown();
             try {
@@ -122,16 +142,18 @@ class ArmingTest {
             } finally {
                 scope.exit();
             }
-        }, "arming-test-" + name);
-        t.start();
+        });
         entered.await();
         long spinsBefore = spins.get();
         // The loop has run (hot or not: the test holds whenever the cancel comes).
         PollTest.waitFor(() -> spins.get() > spinsBefore + 100_000, LIVENESS);
         boolean asked = beforeCancel.getAsBoolean();
         scope.cancel();
-        t.join(LIVENESS.toMillis());
-        assertThat(t.isAlive()).as("loop still running").isFalse();
+        try {
+            run.get(LIVENESS.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("loop still running", e);
+        }
         return asked ? ended : null;
     }
 
