@@ -89,7 +89,7 @@ final class Arming {
         return TimeUnit.MILLISECONDS.toNanos(Long.getLong(property, defaultMillis));
     }
 
-    /** Holds Poll.LOCK: {@code state}'s thread has just become cancelled and been interrupted. */
+    /** Holds Poll.LOCK: {@code state}'s thread has just become cancelled (its interrupt comes next). */
     static void cancelled(ThreadState state) {
         if (!Poll.ALWAYS_ARMED) {
             FRESH.add(state);
@@ -240,9 +240,10 @@ final class Arming {
      * The cancellation's interrupt was delivered before the polls were armed. A thread that swallowed
      * it (a woven {@code catch (InterruptedException e) {}} around a sleep, in a loop) may be waiting
      * again, and now its polls are armed: interrupt it once more, so that it wakes up to them. Only
-     * while the same cancellation is in flight and no signal was thrown yet (cleanup on the way out
-     * is not disturbed), and through the shield's deferral, under Poll.LOCK: the scope's exit, which
-     * clears the interrupt it caused, cannot come between the check and the interrupt.
+     * while the same cancellation is in flight, after its own interrupt was sent (else the scope
+     * would take its own for someone else's and keep it), and no signal was thrown yet (cleanup on
+     * the way out is not disturbed), and through the shield's deferral, under Poll.LOCK: the scope's
+     * exit, which clears the interrupt it caused, cannot come between the check and the interrupt.
      */
     private static void interruptIfWaitingAgain(Target target) {
         ThreadState state = target.state;
@@ -252,7 +253,7 @@ final class Arming {
         }
         synchronized (Poll.LOCK) {
             if (state.cancelledIntrusiveScopes > 0 && state.cancellations == target.cancellation
-                    && !state.signalThrown) {
+                    && state.interruptedFor == target.cancellation && !state.signalThrown) {
                 state.interruptOrDefer();
             }
         }

@@ -69,7 +69,7 @@ public final class CancelScope implements CancelEvent {
                 if (intrusive) {
                     interrupt(current);
                     if (fresh) {
-                        Poll.followCancelled(current);
+                        Poll.cancellationInterrupted(current);
                     }
                 }
             }
@@ -134,7 +134,7 @@ public final class CancelScope implements CancelEvent {
                 if (intrusive) {
                     interrupt(state);
                     if (fresh) {
-                        Poll.followCancelled(state);
+                        Poll.cancellationInterrupted(state);
                     }
                 }
             }
@@ -151,7 +151,7 @@ public final class CancelScope implements CancelEvent {
     }
 
     // Holds lock; before the thread is interrupted, so that it wakes up to an armed poll. True if
-    // the thread was newly cancelled (to be handed to the arming thread after the interrupt).
+    // the thread was newly cancelled (the arming thread may interrupt it again once told so).
     private boolean count() {
         counted = true;
         return Poll.scopeCancelled(state, intrusive);

@@ -182,10 +182,10 @@ public final class Poll {
 
     /**
      * A scope of {@code state}'s thread became cancelled while entered (or was entered cancelled).
-     * For an intrusive scope the thread's mask bit is set before the caller interrupts it; true if
-     * the thread was not cancelled before: the caller then hands it to {@link Arming} with
-     * {@link #followCancelled} after the interrupt, and the sites of its code are armed in the
-     * background (the caller does not wait for a deoptimization).
+     * For an intrusive scope the thread's mask bit is set before the caller interrupts it, and a
+     * thread not cancelled before is handed to {@link Arming}, which arms the sites of its code in
+     * the background (the caller does not wait for a deoptimization); true in that case, and the
+     * caller then says {@link #cancellationInterrupted} once it has interrupted the thread.
      */
     static boolean scopeCancelled(ThreadState state, boolean intrusive) {
         synchronized (LOCK) {
@@ -197,6 +197,7 @@ public final class Poll {
                 }
                 cancelledThreads++;
                 state.cancellations++;
+                Arming.cancelled(state); // now, while the thread still sleeps: the arming thread wakes on a free core
                 return true;
             }
             return false;
@@ -204,15 +205,13 @@ public final class Poll {
     }
 
     /**
-     * Hands a thread that {@link #scopeCancelled} newly cancelled to the arming thread. Only after the
-     * cancellation's own interrupt: the arming thread may interrupt it again, and a second interrupt
-     * landing first would make the scope take its own interrupt for someone else's and keep it.
+     * The cancellation {@link #scopeCancelled} counted has sent its interrupt (or deferred it). Only
+     * from then on may the arming thread interrupt the thread again: a second interrupt landing first
+     * would make the scope take its own interrupt for someone else's and keep it.
      */
-    static void followCancelled(ThreadState state) {
+    static void cancellationInterrupted(ThreadState state) {
         synchronized (LOCK) {
-            if (state.cancelledIntrusiveScopes > 0) {
-                Arming.cancelled(state);
-            }
+            state.interruptedFor = state.cancellations;
         }
     }
 

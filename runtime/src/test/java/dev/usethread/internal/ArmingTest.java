@@ -99,6 +99,42 @@ class ArmingTest {
     }
 
     @Test
+    void theArmingThreadInterruptsAgainOnlyAfterTheCancellationsOwnInterrupt() throws Exception {
+        // The canceller between counting a thread as cancelled (which wakes the arming thread) and
+        // interrupting it: an interrupt of the arming thread landing first would be taken by the
+        // scope for someone else's and kept after the scope. So no interrupt until the canceller says
+        // it has interrupted; from then on the arming thread's looks wake the sleeper again.
+        AtomicReference<ThreadState> sleeperState = new AtomicReference<>();
+        CountDownLatch woke = new CountDownLatch(1);
+        Thread sleeper = new Thread(() -> {
+            sleeperState.set(ThreadState.current());
+            try {
+                Thread.sleep(LIVENESS.toMillis() * 4);
+            } catch (InterruptedException e) {
+                woke.countDown();
+            }
+        }, "arming-test-sleeper");
+        sleeper.start();
+        PollTest.waitFor(() -> sleeper.getState() == Thread.State.TIMED_WAITING, LIVENESS);
+        ThreadState state = sleeperState.get();
+        assertThat(Poll.scopeCancelled(state, true)).isTrue();
+        try {
+            Poll.ensureArming();
+            // Its follow and first looks (2, 4, 8, 16, 32 ms) come and go without an interrupt.
+            assertThat(woke.await(150, TimeUnit.MILLISECONDS)).as("interrupted before the cancellation's own interrupt")
+                    .isFalse();
+            Poll.cancellationInterrupted(state); // as the canceller says after interrupting (here it did not)
+            assertThat(woke.await(LIVENESS.toMillis(), TimeUnit.MILLISECONDS))
+                    .as("woken by the arming thread's next look").isTrue();
+        } finally {
+            Poll.scopeCleared(state, true);
+            sleeper.interrupt();
+            sleeper.join(LIVENESS.toMillis());
+        }
+        assertThat(sleeper.isAlive()).isFalse();
+    }
+
+    @Test
     void aLoopInAGroupNotOnTheStackIsStoppedByTheGlobalFallback() throws Exception {
         // The loop polls a group that no frame of its thread belongs to (as when the stack trace was
         // taken just before the thread entered code of another group): only the fallback, every site armed, stops it.
