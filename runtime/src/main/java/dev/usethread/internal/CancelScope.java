@@ -64,12 +64,12 @@ public final class CancelScope implements CancelEvent {
             parent = current.top;
             current.top = this;
             if (cancelled) {
-                boolean fresh = count();
+                int cancellation = count();
                 armed = intrusive;
                 if (intrusive) {
                     interrupt(current);
-                    if (fresh) {
-                        Poll.cancellationInterrupted(current);
+                    if (cancellation != 0) {
+                        Poll.cancellationInterrupted(current, cancellation);
                     }
                 }
             }
@@ -129,12 +129,12 @@ public final class CancelScope implements CancelEvent {
             cancelRequestedNanos = System.nanoTime();
             cancelled = true;
             if (active) {
-                boolean fresh = count();
+                int cancellation = count();
                 armed = intrusive;
                 if (intrusive) {
                     interrupt(state);
-                    if (fresh) {
-                        Poll.cancellationInterrupted(state);
+                    if (cancellation != 0) {
+                        Poll.cancellationInterrupted(state, cancellation);
                     }
                 }
             }
@@ -150,9 +150,9 @@ public final class CancelScope implements CancelEvent {
         return true;
     }
 
-    // Holds lock; before the thread is interrupted, so that it wakes up to an armed poll. True if
-    // the thread was newly cancelled (the arming thread may interrupt it again once told so).
-    private boolean count() {
+    // Holds lock; before the thread is interrupted, so that it wakes up to an armed poll. The
+    // cancellation's number if the thread was newly cancelled (for Poll.cancellationInterrupted), else 0.
+    private int count() {
         counted = true;
         return Poll.scopeCancelled(state, intrusive);
     }

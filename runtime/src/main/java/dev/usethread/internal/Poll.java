@@ -184,10 +184,11 @@ public final class Poll {
      * A scope of {@code state}'s thread became cancelled while entered (or was entered cancelled).
      * For an intrusive scope the thread's mask bit is set before the caller interrupts it, and a
      * thread not cancelled before is handed to {@link Arming}, which arms the sites of its code in
-     * the background (the caller does not wait for a deoptimization); true in that case, and the
-     * caller then says {@link #cancellationInterrupted} once it has interrupted the thread.
+     * the background (the caller does not wait for a deoptimization). Returns that cancellation's
+     * number, which the caller passes to {@link #cancellationInterrupted} once it has interrupted the
+     * thread, or 0 if the thread was cancelled already.
      */
-    static boolean scopeCancelled(ThreadState state, boolean intrusive) {
+    static int scopeCancelled(ThreadState state, boolean intrusive) {
         synchronized (LOCK) {
             pending++;
             if (intrusive && state.cancelledIntrusiveScopes++ == 0) {
@@ -198,21 +199,20 @@ public final class Poll {
                 cancelledThreads++;
                 state.cancellations++;
                 Arming.cancelled(state); // now, while the thread still sleeps: the arming thread wakes on a free core
-                return true;
+                return state.cancellations;
             }
-            return false;
+            return 0;
         }
     }
 
     /**
-     * The cancellation {@link #scopeCancelled} counted has sent its interrupt (or deferred it). Only
-     * from then on may the arming thread interrupt the thread again: a second interrupt landing first
-     * would make the scope take its own interrupt for someone else's and keep it.
+     * Cancellation {@code number} ({@link #scopeCancelled}'s) has sent its interrupt (or deferred it).
+     * Only from then on may the arming thread interrupt the thread again: a second interrupt landing
+     * first would make the scope take its own interrupt for someone else's and keep it. A volatile
+     * write, not the lock: the arming thread may hold it just then, and the canceller would wait.
      */
-    static void cancellationInterrupted(ThreadState state) {
-        synchronized (LOCK) {
-            state.interruptedFor = state.cancellations;
-        }
+    static void cancellationInterrupted(ThreadState state, int number) {
+        state.interruptedFor = number;
     }
 
     /** A cancelled scope of {@code state}'s thread was exited. */

@@ -15,8 +15,8 @@ final class ThreadState {
     int cancelledIntrusiveScopes;
     /** How often cancelledIntrusiveScopes went from 0 to 1; guarded by Poll's lock. */
     int cancellations;
-    /** The cancellation (a value of {@link #cancellations}) whose interrupt was sent; guarded by Poll's lock. */
-    int interruptedFor;
+    /** The cancellation (a value of {@link #cancellations}) whose interrupt was sent; written by its canceller. */
+    volatile int interruptedFor;
     /**
      * The arming thread's disarm count when it last armed the groups of this thread's stack (-1:
      * never); while no disarm came since, they are still armed. Arming thread only.

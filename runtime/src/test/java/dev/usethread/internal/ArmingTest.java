@@ -117,13 +117,14 @@ class ArmingTest {
         sleeper.start();
         PollTest.waitFor(() -> sleeper.getState() == Thread.State.TIMED_WAITING, LIVENESS);
         ThreadState state = sleeperState.get();
-        assertThat(Poll.scopeCancelled(state, true)).isTrue();
+        int cancellation = Poll.scopeCancelled(state, true);
+        assertThat(cancellation).isPositive();
         try {
             Poll.ensureArming();
             // Its follow and first looks (2, 4, 8, 16, 32 ms) come and go without an interrupt.
             assertThat(woke.await(150, TimeUnit.MILLISECONDS)).as("interrupted before the cancellation's own interrupt")
                     .isFalse();
-            Poll.cancellationInterrupted(state); // as the canceller says after interrupting (here it did not)
+            Poll.cancellationInterrupted(state, cancellation); // as the canceller says after interrupting (here it did not)
             assertThat(woke.await(LIVENESS.toMillis(), TimeUnit.MILLISECONDS))
                     .as("woken by the arming thread's next look").isTrue();
         } finally {
