@@ -31,10 +31,15 @@ class ArmingTest {
         static final AtomicLong SPINS = new AtomicLong();
 
         static void spin(MethodHandle poll) throws Throwable {
-            while (true) {
-                SPINS.incrementAndGet();
-                poll.invokeExact();
-            }
+            spinCounting(SPINS, poll);
+        }
+    }
+
+    /** The loop of VictimLoop and OtherLoop, whose frames (and so groups) stay on the stack above it. */
+    private static void spinCounting(AtomicLong spins, MethodHandle poll) throws Throwable {
+        while (true) {
+            spins.incrementAndGet();
+            poll.invokeExact();
         }
     }
 
@@ -59,10 +64,7 @@ class ArmingTest {
         static final AtomicLong SPINS = new AtomicLong();
 
         static void spin(MethodHandle poll) throws Throwable {
-            while (true) {
-                SPINS.incrementAndGet();
-                poll.invokeExact();
-            }
+            spinCounting(SPINS, poll);
         }
     }
 
@@ -106,16 +108,17 @@ class ArmingTest {
         // it has interrupted; from then on the arming thread's looks wake the sleeper again.
         AtomicReference<ThreadState> sleeperState = new AtomicReference<>();
         CountDownLatch woke = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
         Thread sleeper = new Thread(() -> {
             sleeperState.set(ThreadState.current());
             try {
-                Thread.sleep(LIVENESS.toMillis() * 4);
+                never.await(); // blocked until interrupted
             } catch (InterruptedException e) {
                 woke.countDown();
             }
         }, "arming-test-sleeper");
         sleeper.start();
-        PollTest.waitFor(() -> sleeper.getState() == Thread.State.TIMED_WAITING, LIVENESS);
+        PollTest.waitFor(() -> sleeper.getState() == Thread.State.WAITING, LIVENESS);
         ThreadState state = sleeperState.get();
         int cancellation = Poll.scopeCancelled(state, true);
         assertThat(cancellation).isPositive();
