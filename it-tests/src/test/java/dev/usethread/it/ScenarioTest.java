@@ -114,6 +114,32 @@ class ScenarioTest {
                 .allMatch("force inline by annotation"::equals);
     }
 
+    /**
+     * While a site is armed (here every site, {@code -Dusethread.poll=flag}) a woven poll runs
+     * {@code Poll.armedPoll()}, which C2 must inline (a load and a branch, not a call per poll), and
+     * never its slow path {@code armedPollSlow()} (a hundred inlined copies made Rhino's interpreter
+     * loop too big for C2). The job is still stopped.
+     */
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void armedPollsInlineTheCheckAndNeverTheSlowPath(int feature, String jdk, @TempDir Path dir) throws Exception {
+        Path log = dir.resolve("compilation.xml");
+        List<String> jvmArgs = new ArrayList<>(ChildJvm.withAgent(null));
+        jvmArgs.add("-Dusethread.poll=flag");
+        jvmArgs.add("-XX:+UnlockDiagnosticVMOptions");
+        jvmArgs.add("-XX:+LogCompilation");
+        jvmArgs.add("-XX:LogFile=" + log);
+        ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
+        assertThat(out.exitCode).as(out.toString()).isZero();
+        assertThat(out.get("ATTEMPT1")).as(out.toString()).startsWith("CANCELLED");
+        List<String> check = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll", "armedPoll");
+        assertThat(check).as("C2's inlining decisions for calls to Poll.armedPoll()").isNotEmpty()
+                .containsOnly("force inline by annotation");
+        List<String> slow = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll", "armedPollSlow");
+        assertThat(slow).as("C2's inlining decisions for calls to Poll.armedPollSlow()")
+                .allMatch(reason -> reason.startsWith("don't inline"));
+    }
+
     static Stream<Arguments> jdks() {
         return ChildJvm.jdks().stream().map(j -> Arguments.of(ChildJvm.feature(j), j));
     }

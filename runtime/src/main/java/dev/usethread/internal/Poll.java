@@ -144,18 +144,40 @@ public final class Poll {
     }
 
     /**
-     * The armed check of a woven poll ({@link GroupPolls}): the agent marks it
-     * {@code @DontInline}, so that while a site is armed each poll compiles to one call. Inlined, the
-     * check and its slow-path call made a huge method with a hundred polls (Rhino's interpreter loop)
-     * too big for C2 ("out of nodes"), which left it in C1 for as long as the site stayed armed.
+     * The armed check of a woven poll ({@link GroupPolls}), which the agent marks
+     * {@code @ForceInline}: while a site is armed a poll compiles to a load and a branch, plus a
+     * shift and a test while some thread is cancelled, and only a thread whose own bit is set takes
+     * the call to {@link #armedPollSlow()}. That one is marked {@code @DontInline}: a huge method
+     * with a hundred polls (Rhino's interpreter loop) gets a hundred calls on cold paths, not a
+     * hundred copies of the slow path, which made it too big for C2 ("out of nodes"). A call on every
+     * poll cost the deadline service more than half its throughput while armed; a call whenever any
+     * thread was cancelled, about a quarter.
      */
+    @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
     static void armedPoll() {
-        armedCheck();
+        long mask = cancelledMask;
+        if (mask != 0 && (mask & (1L << Thread.currentThread().getId())) != 0) {
+            armedPollSlow();
+        }
     }
 
     /** {@link #armedPoll()} for polls in handler-only loops. */
+    @SuppressWarnings("deprecation")
     static void armedPollInHandler() {
-        armedCheckInHandler();
+        long mask = cancelledMask;
+        if (mask != 0 && (mask & (1L << Thread.currentThread().getId())) != 0) {
+            armedPollInHandlerSlow();
+        }
+    }
+
+    /** This thread (or one sharing its mask bit) is cancelled. Never inlined (see {@link #armedPoll()}). */
+    static void armedPollSlow() {
+        ThreadState.pollSlow(false, false);
+    }
+
+    /** {@link #armedPollSlow()} for polls in handler-only loops. */
+    static void armedPollInHandlerSlow() {
+        ThreadState.pollSlow(false, true);
     }
 
     /** The check while armed: a shared, read-mostly word; only (probably) cancelled threads go on. */

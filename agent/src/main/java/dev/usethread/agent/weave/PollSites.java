@@ -30,15 +30,19 @@ public final class PollSites {
     /** {@code thrown} returns its argument: athrow accepts any Throwable, so no checkcast is needed. */
     public static final String THROWN_DESC = "(Ljava/lang/Throwable;)Ljava/lang/Throwable;";
 
-    /** The hand-written polls C2 must inline whatever the caller's budget (see {@link ForceInlineMarker}). */
-    public static final String[] FORCE_INLINE = {POLL, POLL_IN_HANDLER};
+    /**
+     * The hand-written polls, and the armed checks the woven polls call, which C2 must inline
+     * whatever the caller's budget (see {@link ForceInlineMarker}): while a site is armed a woven
+     * poll compiles to a load and a branch.
+     */
+    public static final String[] FORCE_INLINE = {POLL, POLL_IN_HANDLER, "armedPoll", "armedPollInHandler"};
 
     /**
-     * The armed checks the woven polls call: never inlined, so that while a site is armed a poll
-     * compiles to one call, not a dozen nodes and a call (a huge method with a hundred polls, such as
-     * Rhino's interpreter loop, otherwise no longer fits C2's node budget and stays in C1).
+     * The armed checks' slow paths (some thread is cancelled): never inlined, so that a huge method
+     * with a hundred polls, such as Rhino's interpreter loop, gets a call per poll on a cold path and
+     * still fits C2's node budget (inlined, it stays in C1).
      */
-    public static final String[] NEVER_INLINE = {"armedPoll", "armedPollInHandler"};
+    public static final String[] NEVER_INLINE = {"armedPollSlow", "armedPollInHandlerSlow"};
 
     /** Every method of GroupPolls, which C2 must inline likewise. */
     public static final String[] GROUP_FORCE_INLINE = new String[2 * PollGroup.COUNT];

@@ -22,17 +22,19 @@ class ForceInlineMarkerTest {
         byte[] marked = ForceInlineMarker.mark(poll, PollSites.FORCE_INLINE);
         assertThat(marked).isNotNull();
         assertThat(annotations(marked)).containsExactlyInAnyOrder("poll " + ForceInlineMarker.FORCE_INLINE,
-                "pollInHandler " + ForceInlineMarker.FORCE_INLINE);
+                "pollInHandler " + ForceInlineMarker.FORCE_INLINE, "armedPoll " + ForceInlineMarker.FORCE_INLINE,
+                "armedPollInHandler " + ForceInlineMarker.FORCE_INLINE);
         assertThat(annotations(ForceInlineMarker.mark(poll, "poll")))
                 .containsExactly("poll " + ForceInlineMarker.FORCE_INLINE);
         assertThat(annotations(poll)).isEmpty();
         // Same methods and code otherwise.
         assertThat(BytePatcherTest.dump(marked)).isEqualTo(BytePatcherTest.dump(poll));
-        // As the agent marks Poll: the woven polls' armed checks are never inlined.
+        // As the agent marks Poll: the woven polls' armed checks are inlined, their slow paths never.
         byte[] both = ForceInlineMarker.mark(poll, PollSites.FORCE_INLINE, PollSites.NEVER_INLINE);
         assertThat(annotations(both)).containsExactlyInAnyOrder("poll " + ForceInlineMarker.FORCE_INLINE,
-                "pollInHandler " + ForceInlineMarker.FORCE_INLINE, "armedPoll " + ForceInlineMarker.DONT_INLINE,
-                "armedPollInHandler " + ForceInlineMarker.DONT_INLINE);
+                "pollInHandler " + ForceInlineMarker.FORCE_INLINE, "armedPoll " + ForceInlineMarker.FORCE_INLINE,
+                "armedPollInHandler " + ForceInlineMarker.FORCE_INLINE, "armedPollSlow " + ForceInlineMarker.DONT_INLINE,
+                "armedPollInHandlerSlow " + ForceInlineMarker.DONT_INLINE);
         assertThat(BytePatcherTest.dump(both)).isEqualTo(BytePatcherTest.dump(poll));
     }
 
