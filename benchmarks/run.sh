@@ -13,7 +13,7 @@
 #
 # Environment: JDK17, JDK25 (JDK homes), AGENT (agent jar; default agent/target/usethread-agent.jar,
 # used when present), OUT (results file; default benchmarks/target/results.md). Run lengths of the
-# new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS,
+# new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS, SERVICE_SETTLE_MS,
 # SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
 # (the run without deadlines; default 2), LONGRUN_JDKS (default 17), PROGRAM_PAIRS (default 5),
 # RETRY_TRIALS (default 3).
@@ -41,13 +41,13 @@ if $SMOKE; then
   JDKS="17 25"; GCS="G1"; FORKS=1
   LAT_TRIALS=3; WARM_RUNS=1; WARM_ROUNDS=200; START_RUNS=1
   FREQ_PHASE_MS=100; FREQ_PAIRS=1; FREQ_RATES=1000
-  SERVICE_PHASE_MS=200; SERVICE_PAIRS=1; SERVICE_RUNS=1; SERVICE_WARMUP_MS=400; SERVICE_EVERY=2 # every other request pathological: exercised
+  SERVICE_PHASE_MS=200; SERVICE_PAIRS=1; SERVICE_RUNS=1; SERVICE_WARMUP_MS=400; SERVICE_SETTLE_MS=400; SERVICE_EVERY=2 # every other request pathological: exercised
   CANCEL_TRIALS=5; CANCEL_CALM_MS=20; LONGRUN_SECONDS=4; LONGRUN_BASE_SECONDS=4; LONGRUN_JDKS="17 25"
 else
   JDKS="17 25"; GCS="G1 Parallel"; FORKS=2
   LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=9
   FREQ_PHASE_MS=${FREQ_PHASE_MS:-1000}; FREQ_PAIRS=${FREQ_PAIRS:-2}; FREQ_RATES=${FREQ_RATES:-1,10,100,1000}
-  SERVICE_PHASE_MS=${SERVICE_PHASE_MS:-2000}; SERVICE_PAIRS=${SERVICE_PAIRS:-3}; SERVICE_RUNS=${SERVICE_RUNS:-3}; SERVICE_WARMUP_MS=${SERVICE_WARMUP_MS:-10000}
+  SERVICE_PHASE_MS=${SERVICE_PHASE_MS:-2000}; SERVICE_PAIRS=${SERVICE_PAIRS:-3}; SERVICE_RUNS=${SERVICE_RUNS:-3}; SERVICE_WARMUP_MS=${SERVICE_WARMUP_MS:-10000}; SERVICE_SETTLE_MS=${SERVICE_SETTLE_MS:-10000}
   CANCEL_TRIALS=${CANCEL_TRIALS:-200}; CANCEL_CALM_MS=${CANCEL_CALM_MS:-250}
   LONGRUN_SECONDS=$(( ${LONGRUN_MINUTES:-10} * 60 )); LONGRUN_BASE_SECONDS=$(( ${LONGRUN_BASE_MINUTES:-2} * 60 ))
   LONGRUN_JDKS=${LONGRUN_JDKS:-17}
@@ -218,32 +218,35 @@ fi
 say ""
 fi
 
-# 6. A deadline service (issue 14): two workers serve library requests under withTimeout; in phases
-# "a" 1 % are pathological and stopped by their deadline, in phases "b" none are (DeadlineService).
-# (a) and (b) alternate in one JVM with the agent; (c) is a JVM without the agent, good requests only.
+# 6. A deadline service (issue 14): two workers serve library requests under withTimeout, each JVM
+# in its steady state (DeadlineService): (a) with the agent, 1 % pathological and stopped by their
+# deadline; (b) with the agent, none pathological; (c) without the agent, none pathological.
 if section service 6-service; then
-say "### Deadline service (good requests/s per worker-second outside pathological requests; 2 workers, ${SERVICE_TIMEOUT_MS} ms deadlines, best of $SERVICE_PAIRS phase pairs of $SERVICE_PHASE_MS ms per JVM, $SERVICE_RUNS JVMs each)"
+say "### Deadline service (good requests/s per worker-second outside pathological requests; 2 workers, ${SERVICE_TIMEOUT_MS} ms deadlines, median of $SERVICE_PAIRS phases of $SERVICE_PHASE_MS ms per JVM after ${SERVICE_WARMUP_MS} ms of warm-up and, in (a), ${SERVICE_SETTLE_MS} ms of settling; $SERVICE_RUNS JVMs of each kind)"
 if [[ -z "$AGENT" ]]; then
   say "Not measured: no agent jar (build the agent module first)."
 else
-  say "| JDK | JVM | (a) agent, 1 % pathological | (a) wall-clock | (b) agent, none pathological | a/b | deadlines/s in (a) | pathological stopped | good requests timed out |"
+  say "| JDK | JVM | (a) agent, 1 % pathological | (a) wall-clock | (b), (c) none pathological | | deadlines/s in (a) | pathological stopped | good requests timed out |"
   say "|---|---|---|---|---|---|---|---|---|"
   for v in $JDKS; do
-    java="$(jdk_home "$v")/bin/java"; rows=$RESULTS/service-$v.rows; : > "$rows"
+    java="$(jdk_home "$v")/bin/java"; rows=$RESULTS/service-$v.rows; : > "$rows"; : > "$RESULTS/service-$v.err"
     for ((i = 0; i < SERVICE_RUNS; i++)); do
       log "service JDK $v run $((i + 1))"
       # shellcheck disable=SC2086
-      "$java" -XX:+UseG1GC -Dusethread.poll.maxQuietMillis=1000 $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
-        dev.usethread.bench.DeadlineService ab "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" "$SERVICE_EVERY" "$SERVICE_WARMUP_MS" \
-        2> "$RESULTS/service-$v.err" | tee -a "$rows"
+      "$java" -XX:+UseG1GC $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
+        dev.usethread.bench.DeadlineService a "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" "$SERVICE_EVERY" "$SERVICE_WARMUP_MS" "$SERVICE_SETTLE_MS" \
+        2>> "$RESULTS/service-$v.err" | tee -a "$rows"
+      "$java" -XX:+UseG1GC "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
+        dev.usethread.bench.DeadlineService b "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" 100 "$SERVICE_WARMUP_MS" \
+        2>> "$RESULTS/service-$v.err" | tee -a "$rows"
       "$java" -XX:+UseG1GC -cp "$JAR" dev.usethread.bench.DeadlineService b "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" 100 "$SERVICE_WARMUP_MS" \
         2>> "$RESULTS/service-$v.err" | tee -a "$rows"
     done
     tee -a "$SECTION_OUT" < "$rows" > /dev/null
     med() { awk -F'|' "\$3 ~ /$1/ {print \$$2 + 0}" "$rows" | sort -g | awk '{x[NR] = $1} END {print x[int((NR + 1) / 2)]}'; }
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "n/a"}'; }
-    a=$(med '^ agent *$' 4); b=$(med '^ agent *$' 6); ab=$(med '^ agent *$' 7); c=$(med 'no agent' 6)
-    say "| $v | **medians**; (c) no agent, none pathological: $c | $a | | $b | **a/b $ab** | **a/c $(ratio "$a" "$c")** | | |"
+    a=$(med '^ agent *$' 4); b=$(med '^ agent, no' 6); c=$(med 'no agent' 6)
+    say "| $v | **medians** (b) agent: $b; (c) no agent: $c | $a | | | **a/b $(ratio "$a" "$b")** | **a/c $(ratio "$a" "$c")** | | |"
   done
 fi
 say ""

@@ -3,30 +3,38 @@ package dev.usethread.bench;
 import dev.usethread.Cancellation;
 import dev.usethread.DeadlineExceededException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.IntSupplier;
 import java.util.function.LongPredicate;
+import java.util.function.ToLongFunction;
 
 /**
  * A deadline service: two worker threads serve library requests (Jackson parse, Rhino script,
  * regex, Guava; {@link LibraryWork#REQUESTS}) back to back, each under
- * {@link Cancellation#withTimeout}. In a phase "a" one request in {@code every} (1 %) is
- * pathological (a catastrophic regex, an endless Rhino script) and only its deadline ends it; in a
- * phase "b" all are good. Phases alternate (b, a, b, a, ...), each kind's best is kept.
+ * {@link Cancellation#withTimeout}. In mode {@code a} one request in {@code every} (1 %) is
+ * pathological (a catastrophic regex, an endless Rhino script) and only its deadline ends it; in
+ * mode {@code b} all are good. Each mode runs in a JVM of its own, as a service would, in its steady
+ * state: after a warm-up of good requests under a deadline that does not fire, mode {@code a} serves
+ * with its pathological requests for a settling time (the first deadlines arm the poll sites of the
+ * code they stop and the JIT recompiles it) before the measured phases.
+ *
+ * <p>Mode {@code ab} alternates the two in one JVM instead (b after the sites went idle again, then
+ * a): every phase then starts with the sites armed or disarmed and the code recompiling, so it
+ * measures those transitions, not a service's steady state.
  *
  * <p>Good-request throughput is counted per worker-second spent outside pathological requests:
  * the time a pathological request runs until its deadline is the request's own, the same with any
  * design, and what is measured is what the deadlines cost the good requests (both workers'). The
- * wall-clock rate is printed too.
+ * wall-clock rate is printed too. The median of the measured phases is reported.
  *
- * <p>Warm-up: one phase of good requests under a deadline that does not fire, then the measured
- * timeout. Arguments: {@code ab|b phaseMillis pairs label [timeoutMillis=50] [every=100]
- * [warmupMillis=2 phases]}. Mode {@code ab}
- * needs the agent (without it a pathological request is never stopped); mode {@code b} runs only
- * good requests, for the JVM without the agent. Prints one markdown row:
+ * <p>Arguments: {@code a|b|ab phaseMillis phases label [timeoutMillis=50] [every=100]
+ * [warmupMillis=2 phases] [settleMillis=warmupMillis]}. Modes {@code a} and {@code ab} need the
+ * agent (without it a pathological request is never stopped). Prints one markdown row:
  * {@code | label | mode | a good/s | a good/s wall | b good/s | a/b | deadlines/s in a | pathological stopped | good requests timed out |}.
  */
 public final class DeadlineService {
@@ -51,18 +59,20 @@ public final class DeadlineService {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 4 || !(args[0].equals("ab") || args[0].equals("b"))) {
-            throw new IllegalArgumentException("usage: DeadlineService ab|b phaseMillis pairs label [timeoutMillis] [every] [warmupMillis]");
+        if (args.length < 4 || !List.of("a", "b", "ab").contains(args[0])) {
+            throw new IllegalArgumentException("usage: DeadlineService a|b|ab phaseMillis phases label [timeoutMillis] [every] [warmupMillis] [settleMillis]");
         }
-        boolean withPathological = args[0].equals("ab");
+        String mode = args[0];
+        boolean withPathological = !mode.equals("b");
         long phaseMillis = Long.parseLong(args[1]);
-        int pairs = Integer.parseInt(args[2]);
+        int phases = Integer.parseInt(args[2]);
         String label = args[3];
         Duration measuredTimeout = Duration.ofMillis(args.length > 4 ? Long.parseLong(args[4]) : 50);
         int every = args.length > 5 ? Integer.parseInt(args[5]) : 100;
         long warmupMillis = args.length > 6 ? Long.parseLong(args[6]) : 2 * phaseMillis;
+        long settleMillis = args.length > 7 ? Long.parseLong(args[7]) : warmupMillis;
         if (withPathological && !Cancellation.isIntrusive()) {
-            throw new IllegalStateException("mode ab needs the agent: without it a pathological request never ends");
+            throw new IllegalStateException("mode " + mode + " needs the agent: without it a pathological request never ends");
         }
         Thread[] threads = new Thread[WORKERS];
         for (int w = 0; w < WORKERS; w++) {
@@ -77,18 +87,19 @@ public final class DeadlineService {
         // With the agent the woven libraries take many seconds to be compiled on a loaded machine.
         phase(false, warmupMillis);
         timeout = measuredTimeout;
-        if (withPathological) {
+        List<Phase> as = new ArrayList<>();
+        List<Phase> bs = new ArrayList<>();
+        if (mode.equals("ab")) {
             phase(true, phaseMillis);
-        }
-        Phase bestA = null;
-        Phase bestB = null;
-        for (int pair = 0; pair < pairs; pair++) {
-            PollProbe.awaitIdle(40_000, 1_000); // b runs as a service that has not seen a deadline
-            Phase b = phase(false, phaseMillis);
-            bestB = bestB == null || b.goodPerSecond > bestB.goodPerSecond ? b : bestB;
-            if (withPathological) {
-                Phase a = phase(true, phaseMillis);
-                bestA = bestA == null || a.goodPerSecond > bestA.goodPerSecond ? a : bestA;
+            for (int i = 0; i < phases; i++) {
+                PollProbe.awaitIdle(40_000, 1_000); // b runs as a service that has not seen a deadline
+                bs.add(phase(false, phaseMillis));
+                as.add(phase(true, phaseMillis));
+            }
+        } else {
+            phase(withPathological, settleMillis);
+            for (int i = 0; i < phases; i++) {
+                (withPathological ? as : bs).add(phase(withPathological, phaseMillis));
             }
         }
         stop = true;
@@ -100,23 +111,39 @@ public final class DeadlineService {
                 throw new IllegalStateException("a worker failed", w.failure);
             }
         }
-        if (bestA == null) {
+        String jvm = Cancellation.isIntrusive() ? "agent" : "no agent";
+        if (mode.equals("b")) {
+            Phase b = median(bs);
             System.out.printf(Locale.ROOT, "| %s | %s, no pathological | | | %.4g | | | | %d |%n",
-                    label, Cancellation.isIntrusive() ? "agent" : "no agent", bestB.goodPerSecond, bestB.goodTimedOut);
-        } else {
-            System.out.printf(Locale.ROOT, "| %s | agent | %.4g | %.4g | %.4g | %.3f | %.1f | %d/%d | %d |%n",
-                    label, bestA.goodPerSecond, bestA.goodPerWallSecond, bestB.goodPerSecond,
-                    bestA.goodPerSecond / bestB.goodPerSecond, bestA.deadlinesPerSecond,
-                    bestA.stopped, bestA.asked, bestA.goodTimedOut + bestB.goodTimedOut);
-            long[] all = totals();
-            if (all[2] > 0 && all[3] == 0) {
-                StringBuilder where = new StringBuilder();
-                for (Thread t : threads) {
-                    where.append("; ").append(t.getName()).append(t.isAlive() ? " still at " + java.util.Arrays.toString(t.getStackTrace()) : " ended");
-                }
-                throw new IllegalStateException(all[2] + " pathological requests and none stopped by its deadline" + where);
-            }
+                    label, jvm, b.goodPerSecond, total(bs, Phase::goodTimedOut));
+            return;
         }
+        Phase a = median(as);
+        String b = bs.isEmpty() ? "" : String.format(Locale.ROOT, "%.4g", median(bs).goodPerSecond);
+        String ab = bs.isEmpty() ? "" : String.format(Locale.ROOT, "%.3f", a.goodPerSecond / median(bs).goodPerSecond);
+        System.out.printf(Locale.ROOT, "| %s | %s | %.4g | %.4g | %s | %s | %.1f | %d/%d | %d |%n",
+                label, mode.equals("ab") ? "agent, alternating" : "agent", a.goodPerSecond, a.goodPerWallSecond, b, ab,
+                a.deadlinesPerSecond, total(as, Phase::stopped), total(as, Phase::asked),
+                total(as, Phase::goodTimedOut) + total(bs, Phase::goodTimedOut));
+        long[] all = totals();
+        if (all[2] > 0 && all[3] == 0) {
+            StringBuilder where = new StringBuilder();
+            for (Thread t : threads) {
+                where.append("; ").append(t.getName()).append(t.isAlive() ? " still at " + java.util.Arrays.toString(t.getStackTrace()) : " ended");
+            }
+            throw new IllegalStateException(all[2] + " pathological requests and none stopped by its deadline" + where);
+        }
+    }
+
+    /** The phase of median good-request throughput (the lower middle one of an even count). */
+    static Phase median(List<Phase> phases) {
+        List<Phase> sorted = new ArrayList<>(phases);
+        sorted.sort(Comparator.comparingDouble(Phase::goodPerSecond));
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
+    static long total(List<Phase> phases, ToLongFunction<Phase> field) {
+        return phases.stream().mapToLong(field).sum();
     }
 
     record Phase(double goodPerSecond, double goodPerWallSecond, double deadlinesPerSecond,
