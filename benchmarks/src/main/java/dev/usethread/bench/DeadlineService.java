@@ -54,8 +54,27 @@ public final class DeadlineService {
         volatile long goodTimedOut;
         volatile long pathologicalAsked;
         volatile long pathologicalStopped;
-        volatile long pathologicalNanos;
         volatile Throwable failure;
+        /** Time spent in pathological requests that ended; guarded by this. */
+        private long pathologicalNanos;
+        /** Whether a pathological request is in progress, and since when; guarded by this. */
+        private boolean inPathological;
+        private long pathologicalSince;
+
+        synchronized void pathologicalBegan(long now) {
+            inPathological = true;
+            pathologicalSince = now;
+        }
+
+        synchronized void pathologicalEnded(long now) {
+            pathologicalNanos += now - pathologicalSince;
+            inPathological = false;
+        }
+
+        /** Time spent in pathological requests up to {@code now}, the one in progress included. */
+        synchronized long pathologicalNanos(long now) {
+            return pathologicalNanos + (inPathological ? now - pathologicalSince : 0);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -166,12 +185,13 @@ public final class DeadlineService {
 
     static long[] totals() {
         long[] t = new long[5];
+        long now = System.nanoTime(); // pathological time counted up to now, so a phase gets exactly its own
         for (Worker w : workers) {
             t[0] += w.good;
             t[1] += w.goodTimedOut;
             t[2] += w.pathologicalAsked;
             t[3] += w.pathologicalStopped;
-            t[4] += w.pathologicalNanos;
+            t[4] += w.pathologicalNanos(now);
         }
         return t;
     }
@@ -194,9 +214,9 @@ public final class DeadlineService {
                         ? LibraryWork.PATHOLOGICAL.get((int) (worker.pathologicalAsked % LibraryWork.PATHOLOGICAL.size()))
                         : good.get((int) (i % good.size()));
                 IntSupplier request = requests.get(kind);
-                long t0 = System.nanoTime();
                 if (isBad) {
                     worker.pathologicalAsked++;
+                    worker.pathologicalBegan(System.nanoTime());
                 }
                 try {
                     sink += Cancellation.withTimeout(timeout, request::getAsInt);
@@ -211,7 +231,7 @@ public final class DeadlineService {
                     }
                 }
                 if (isBad) {
-                    worker.pathologicalNanos += System.nanoTime() - t0;
+                    worker.pathologicalEnded(System.nanoTime());
                 }
             }
             BystanderWork.sink += sink;
