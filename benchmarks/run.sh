@@ -2,9 +2,9 @@
 # Measures every figure of BENCHMARKS.md and writes them there (between the results markers).
 #
 #   benchmarks/run.sh            full run: JDK 17 and 25, G1 and Parallel GC (about 30 minutes
-#                                without the issue-14 sections; frequent ~9, service ~3, cancelcost ~3,
+#                                without the issue-14 sections; frequent ~9, service ~7, cancelcost ~3,
 #                                longrun LONGRUN_MINUTES + LONGRUN_BASE_MINUTES per JDK and programs
-#                                ~7-14 add about 35; programs needs GNU time, Debian package "time")
+#                                ~7-14 add about 40; programs needs GNU time, Debian package "time")
 #   benchmarks/run.sh --smoke    every benchmark very briefly, asserts nothing about times (CI);
 #                                fails if a harness crashes
 #   SECTIONS="idle latency" benchmarks/run.sh   re-measure some sections (idle warmup latency
