@@ -48,9 +48,13 @@ class SafeStopsTest {
             case "plugins":
                 assertThat(Integer.parseInt(out.get("PLUGIN_FAILURES"))).as(out.toString()).isPositive();
                 break;
-            case "callbacks": // every cleanup, listener call and log record that started also finished
-                assertThat(out.get("CALLBACKS")).as(out.toString()).startsWith("20 ");
+            case "callbacks": { // every cleanup, listener call and log record that started also finished
+                // "cleanups listeners records of bodies": a job cancelled before its body's try has no cleanup
+                String[] counts = out.get("CALLBACKS").split(" ");
+                assertThat(counts[0]).as(out.toString()).isEqualTo(counts[4]);
+                assertThat(Integer.parseInt(counts[4])).as(out.toString()).isGreaterThanOrEqualTo(10);
                 break;
+            }
             default:
                 assertThat(Integer.parseInt(out.get("FIB_LINE"))).as(out.toString()).isPositive();
         }
