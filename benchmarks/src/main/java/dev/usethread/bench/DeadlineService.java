@@ -47,6 +47,12 @@ public final class DeadlineService {
     /** The good requests served, in turn: all of them, or those named by -Dbench.requests=a,b (to find which one is slow). */
     static final List<String> KINDS = System.getProperty("bench.requests") == null
             ? LibraryWork.REQUESTS : List.of(System.getProperty("bench.requests").split(","));
+    /**
+     * Control ({@code -Dbench.pathological=spin}): each "pathological" request spins for 45 ms and
+     * ends by itself before its deadline, so the workers' CPU pattern is that of mode a without any
+     * deadline firing; tells what the deadlines cost from what a busy neighbour costs.
+     */
+    static final boolean SPIN_CONTROL = "spin".equals(System.getProperty("bench.pathological"));
 
     /** One worker's counters; written by the worker only, read by the phase controller. */
     static final class Worker {
@@ -130,6 +136,10 @@ public final class DeadlineService {
                 throw new IllegalStateException("a worker failed", w.failure);
             }
         }
+        if (Boolean.getBoolean("bench.diagnose")) {
+            System.err.println("target changes " + PollProbe.targetChangesText() + "; globally armed "
+                    + diagnostic("isGloballyArmed"));
+        }
         String jvm = Cancellation.isIntrusive() ? "agent" : "no agent";
         if (mode.equals("b")) {
             Phase b = median(bs);
@@ -145,7 +155,7 @@ public final class DeadlineService {
                 a.deadlinesPerSecond, total(as, Phase::stopped), total(as, Phase::asked),
                 total(as, Phase::goodTimedOut) + total(bs, Phase::goodTimedOut));
         long[] all = totals();
-        if (all[2] > 0 && all[3] == 0) {
+        if (all[2] > 0 && all[3] == 0 && !SPIN_CONTROL) {
             StringBuilder where = new StringBuilder();
             for (Thread t : threads) {
                 where.append("; ").append(t.getName()).append(t.isAlive() ? " still at " + java.util.Arrays.toString(t.getStackTrace()) : " ended");
@@ -183,6 +193,24 @@ public final class DeadlineService {
                 after[2] - before[2], after[3] - before[3], after[1] - before[1]);
     }
 
+    /** A boolean diagnostic of the runtime's Poll, by reflection ("n/a" when it has none). */
+    static String diagnostic(String name) {
+        try {
+            return String.valueOf(Class.forName("dev.usethread.internal.Poll").getMethod(name).invoke(null));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return "n/a";
+        }
+    }
+
+    static int spin45() {
+        long end = System.nanoTime() + 45_000_000L;
+        int x = 0;
+        while (System.nanoTime() - end < 0) {
+            x = x * 31 + 7;
+        }
+        return x;
+    }
+
     static long[] totals() {
         long[] t = new long[5];
         long now = System.nanoTime(); // pathological time counted up to now, so a phase gets exactly its own
@@ -213,7 +241,7 @@ public final class DeadlineService {
                 String kind = isBad
                         ? LibraryWork.PATHOLOGICAL.get((int) (worker.pathologicalAsked % LibraryWork.PATHOLOGICAL.size()))
                         : good.get((int) (i % good.size()));
-                IntSupplier request = requests.get(kind);
+                IntSupplier request = isBad && SPIN_CONTROL ? DeadlineService::spin45 : requests.get(kind);
                 if (isBad) {
                     worker.pathologicalAsked++;
                     worker.pathologicalBegan(System.nanoTime());
