@@ -138,7 +138,7 @@ public final class DeadlineService {
         }
         if (Boolean.getBoolean("bench.diagnose")) {
             System.err.println("target changes " + PollProbe.targetChangesText() + "; globally armed "
-                    + diagnostic("isGloballyArmed"));
+                    + PollProbe.globallyArmedText());
         }
         String jvm = Cancellation.isIntrusive() ? "agent" : "no agent";
         if (mode.equals("b")) {
@@ -191,15 +191,6 @@ public final class DeadlineService {
         double workerSeconds = WORKERS * seconds - (after[4] - before[4]) / 1e9;
         return new Phase(WORKERS * good / workerSeconds, good / seconds, (after[3] - before[3]) / seconds,
                 after[2] - before[2], after[3] - before[3], after[1] - before[1]);
-    }
-
-    /** A boolean diagnostic of the runtime's Poll, by reflection ("n/a" when it has none). */
-    static String diagnostic(String name) {
-        try {
-            return String.valueOf(Class.forName("dev.usethread.internal.Poll").getMethod(name).invoke(null));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return "n/a";
-        }
     }
 
     static int spin45() {

@@ -10,6 +10,7 @@ import java.lang.reflect.Method;
 final class PollProbe {
     private static final Method IS_ARMED = find("isArmed");
     private static final Method TARGET_CHANGES = find("targetChanges");
+    private static final Method IS_GLOBALLY_ARMED = find("isGloballyArmed");
 
     private PollProbe() {
     }
@@ -35,6 +36,15 @@ final class PollProbe {
     static long targetChanges() {
         try {
             return TARGET_CHANGES == null ? -1 : (Long) TARGET_CHANGES.invoke(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether every site is armed (the fallback), as text; "n/a" when the runtime cannot say. */
+    static String globallyArmedText() {
+        try {
+            return IS_GLOBALLY_ARMED == null ? "n/a" : String.valueOf(IS_GLOBALLY_ARMED.invoke(null));
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }

@@ -97,11 +97,7 @@ class ScenarioTest {
     @MethodSource("jdks")
     void c2InlinesEveryPollByAnnotation(int feature, String jdk, @TempDir Path dir) throws Exception {
         Path log = dir.resolve("compilation.xml");
-        List<String> jvmArgs = new ArrayList<>(ChildJvm.withAgent(null));
-        jvmArgs.add("-XX:+UnlockDiagnosticVMOptions");
-        jvmArgs.add("-XX:+LogCompilation");
-        jvmArgs.add("-XX:LogFile=" + log);
-        ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
+        ChildJvm.Outcome out = endlessLoopLoggingCompilation(jdk, log);
         assertThat(out.exitCode).as(out.toString()).isZero();
         // Every pN and hN is marked (AgentMain, PollSites.GROUP_FORCE_INLINE); the hooks are not.
         List<String> reasons = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.GroupPolls", "p[0-9]+");
@@ -124,12 +120,7 @@ class ScenarioTest {
     @MethodSource("jdks")
     void armedPollsInlineTheCheckAndNeverTheSlowPath(int feature, String jdk, @TempDir Path dir) throws Exception {
         Path log = dir.resolve("compilation.xml");
-        List<String> jvmArgs = new ArrayList<>(ChildJvm.withAgent(null));
-        jvmArgs.add("-Dusethread.poll=flag");
-        jvmArgs.add("-XX:+UnlockDiagnosticVMOptions");
-        jvmArgs.add("-XX:+LogCompilation");
-        jvmArgs.add("-XX:LogFile=" + log);
-        ChildJvm.Outcome out = ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
+        ChildJvm.Outcome out = endlessLoopLoggingCompilation(jdk, log, "-Dusethread.poll=flag");
         assertThat(out.exitCode).as(out.toString()).isZero();
         assertThat(out.get("ATTEMPT1")).as(out.toString()).startsWith("CANCELLED");
         List<String> check = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll", "armedPoll");
@@ -138,6 +129,16 @@ class ScenarioTest {
         List<String> slow = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.Poll", "armedPollSlow");
         assertThat(slow).as("C2's inlining decisions for calls to Poll.armedPollSlow()")
                 .allMatch(reason -> reason.startsWith("don't inline"));
+    }
+
+    /** Scenario EndlessLoop with the agent, C2's decisions logged to {@code log} (-XX:+LogCompilation). */
+    static ChildJvm.Outcome endlessLoopLoggingCompilation(String jdk, Path log, String... options) throws Exception {
+        List<String> jvmArgs = new ArrayList<>(ChildJvm.withAgent(null));
+        jvmArgs.addAll(List.of(options));
+        jvmArgs.add("-XX:+UnlockDiagnosticVMOptions");
+        jvmArgs.add("-XX:+LogCompilation");
+        jvmArgs.add("-XX:LogFile=" + log);
+        return ChildJvm.run(jdk, jvmArgs, PKG + "EndlessLoop");
     }
 
     static Stream<Arguments> jdks() {
