@@ -13,7 +13,7 @@
 #
 # Environment: JDK17, JDK25 (JDK homes), AGENT (agent jar; default agent/target/usethread-agent.jar,
 # used when present), OUT (results file; default benchmarks/target/results.md). Run lengths of the
-# new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS, SERVICE_SETTLE_MS,
+# new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS, SERVICE_SETTLE_MS, SERVICE_RARE_EVERY,
 # SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
 # (the run without deadlines; default 2), LONGRUN_JDKS (default 17), PROGRAM_PAIRS (default 5),
 # RETRY_TRIALS (default 3).
@@ -53,6 +53,9 @@ else
   LONGRUN_JDKS=${LONGRUN_JDKS:-17}
 fi
 SERVICE_TIMEOUT_MS=${SERVICE_TIMEOUT_MS:-50}; SERVICE_EVERY=${SERVICE_EVERY:-100}
+# (a'): a deadline now and then (1 request in 100,000: one every few seconds), or in the smoke run
+# often enough to be exercised.
+SERVICE_RARE_EVERY=${SERVICE_RARE_EVERY:-100000}; $SMOKE && SERVICE_RARE_EVERY=20
 # The agent as the new sections run it: default weaving (benchmark code and every library) plus the
 # JDK's regex engine, so that a catastrophic regex can be stopped.
 AGENT_OPTS="jdk=java.util.regex"
@@ -201,7 +204,7 @@ else
     for w in $workloads; do
       log "frequent JDK $v $w"
       # shellcheck disable=SC2086
-      "$(jdk_home "$v")/bin/java" -XX:+UseG1GC -Dusethread.poll.maxQuietMillis=1000 $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" \
+      "$(jdk_home "$v")/bin/java" -XX:+UseG1GC -Dusethread.poll.quietMillis=1000 -Dusethread.poll.maxQuietMillis=1000 $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" \
         -cp "$JAR" dev.usethread.bench.CancelRates "$w" "$FREQ_PHASE_MS" "$FREQ_PAIRS" "$v G1" "$FREQ_RATES" \
         2> "$RESULTS/frequent-$v.err" | tee -a "$SECTION_OUT"
     done
@@ -220,13 +223,16 @@ fi
 
 # 6. A deadline service (issue 14): two workers serve library requests under withTimeout, each JVM
 # in its steady state (DeadlineService): (a) with the agent, 1 % pathological and stopped by their
-# deadline; (b) with the agent, none pathological; (c) without the agent, none pathological.
+# deadline; (a') the same with deadlines now and then (1 request in SERVICE_RARE_EVERY); (b) with the
+# agent, none pathological; (c) without the agent, none pathological; (d) without the agent, the
+# pathological requests' code bounded so that each ends by itself (what serving them costs the
+# good ones without any cancellation).
 if section service 6-service; then
-say "### Deadline service (good requests/s per worker-second outside pathological requests; 2 workers, ${SERVICE_TIMEOUT_MS} ms deadlines, median of $SERVICE_PAIRS phases of $SERVICE_PHASE_MS ms per JVM after ${SERVICE_WARMUP_MS} ms of warm-up and, in (a), ${SERVICE_SETTLE_MS} ms of settling; $SERVICE_RUNS JVMs of each kind)"
+say "### Deadline service (good requests/s per worker-second outside pathological requests; 2 workers, ${SERVICE_TIMEOUT_MS} ms deadlines, median of $SERVICE_PAIRS phases of $SERVICE_PHASE_MS ms per JVM after ${SERVICE_WARMUP_MS} ms of warm-up and, in (a) and (d), ${SERVICE_SETTLE_MS} ms of settling; (a'): one phase of $((5 * SERVICE_PHASE_MS)) ms after $((2 * SERVICE_SETTLE_MS)) ms of settling; $SERVICE_RUNS JVMs of each kind)"
 if [[ -z "$AGENT" ]]; then
   say "Not measured: no agent jar (build the agent module first)."
 else
-  say "| JDK | JVM | (a) agent, 1 % pathological | (a) wall-clock | (b), (c) none pathological | | deadlines/s in (a) | pathological stopped | good requests timed out |"
+  say "| JDK, run | JVM | (a), (a'), (d) good/s | wall-clock | (b), (c) none pathological | | deadlines/s | pathological stopped | good requests timed out |"
   say "|---|---|---|---|---|---|---|---|---|"
   for v in $JDKS; do
     java="$(jdk_home "$v")/bin/java"; rows=$RESULTS/service-$v.rows; : > "$rows"; : > "$RESULTS/service-$v.err"
@@ -234,7 +240,14 @@ else
       log "service JDK $v run $((i + 1))"
       # shellcheck disable=SC2086
       "$java" -XX:+UseG1GC $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
-        dev.usethread.bench.DeadlineService a "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" "$SERVICE_EVERY" "$SERVICE_WARMUP_MS" "$SERVICE_SETTLE_MS" \
+        dev.usethread.bench.DeadlineService a "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v (a)" "$SERVICE_TIMEOUT_MS" "$SERVICE_EVERY" "$SERVICE_WARMUP_MS" "$SERVICE_SETTLE_MS" \
+        2>> "$RESULTS/service-$v.err" | tee -a "$rows"
+      # shellcheck disable=SC2086
+      "$java" -XX:+UseG1GC $QUICK_IDLE "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
+        dev.usethread.bench.DeadlineService a "$((5 * SERVICE_PHASE_MS))" 1 "$v (a')" "$SERVICE_TIMEOUT_MS" "$SERVICE_RARE_EVERY" "$SERVICE_WARMUP_MS" "$((2 * SERVICE_SETTLE_MS))" \
+        2>> "$RESULTS/service-$v.err" | tee -a "$rows"
+      "$java" -XX:+UseG1GC -Dbench.pathological=bounded -cp "$JAR" \
+        dev.usethread.bench.DeadlineService a "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v (d)" 10000 "$SERVICE_EVERY" "$SERVICE_WARMUP_MS" "$SERVICE_SETTLE_MS" \
         2>> "$RESULTS/service-$v.err" | tee -a "$rows"
       "$java" -XX:+UseG1GC "-javaagent:$AGENT=$AGENT_OPTS" -cp "$JAR" \
         dev.usethread.bench.DeadlineService b "$SERVICE_PHASE_MS" "$SERVICE_PAIRS" "$v" "$SERVICE_TIMEOUT_MS" 100 "$SERVICE_WARMUP_MS" \
@@ -243,10 +256,12 @@ else
         2>> "$RESULTS/service-$v.err" | tee -a "$rows"
     done
     tee -a "$SECTION_OUT" < "$rows" > /dev/null
-    med() { awk -F'|' "\$3 ~ /$1/ {print \$$2 + 0}" "$rows" | sort -g | awk '{x[NR] = $1} END {print x[int((NR + 1) / 2)]}'; }
+    # The median of column $3 over the rows whose label (column 2) contains $1 and JVM column $2.
+    med() { awk -F'|' -v l="$1" -v k="$2" -v c="$3" 'index($2, l) && $3 ~ k {print $c + 0}' "$rows" | sort -g | awk '{x[NR] = $1} END {print x[int((NR + 1) / 2)]}'; }
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "n/a"}'; }
-    a=$(med '^ agent *$' 4); b=$(med '^ agent, no' 6); c=$(med 'no agent' 6)
-    say "| $v | **medians** (b) agent: $b; (c) no agent: $c | $a | | | **a/b $(ratio "$a" "$b")** | **a/c $(ratio "$a" "$c")** | | |"
+    a=$(med "(a)" '^ agent *$' 4); r=$(med "(a')" '^ agent *$' 4); d=$(med "(d)" 'no agent *$' 4)
+    b=$(med "$v" '^ agent, no' 6); c=$(med "$v" 'no agent, no' 6)
+    say "| $v | **medians** (a) $a, (a') $r, (d) $d; (b) $b, (c) $c | | | | **a/b $(ratio "$a" "$b")**, **a/c $(ratio "$a" "$c")** | **a'/c $(ratio "$r" "$c")** | **d/c $(ratio "$d" "$c")** | **a/d $(ratio "$a" "$d")** |"
   done
 fi
 say ""

@@ -34,8 +34,9 @@ import java.util.function.ToLongFunction;
  *
  * <p>Arguments: {@code a|b|ab phaseMillis phases label [timeoutMillis=50] [every=100]
  * [warmupMillis=2 phases] [settleMillis=warmupMillis]}. Modes {@code a} and {@code ab} need the
- * agent (without it a pathological request is never stopped). Prints one markdown row:
- * {@code | label | mode | a good/s | a good/s wall | b good/s | a/b | deadlines/s in a | pathological stopped | good requests timed out |}.
+ * agent (without it a pathological request is never stopped), except with the controls below.
+ * Prints one markdown row:
+ * {@code | label | agent or no agent (and mode) | a good/s | a good/s wall | b good/s | a/b | deadlines/s in a | pathological stopped | good requests timed out |}.
  */
 public final class DeadlineService {
     static final int WORKERS = 2;
@@ -53,6 +54,17 @@ public final class DeadlineService {
      * deadline firing; tells what the deadlines cost from what a busy neighbour costs.
      */
     static final boolean SPIN_CONTROL = "spin".equals(System.getProperty("bench.pathological"));
+    /**
+     * Control ({@code -Dbench.pathological=bounded}, without the agent and with a deadline none of
+     * them reaches, run.sh: 10 s): the "pathological" requests run the same library code as the real
+     * ones (the catastrophic regex on 17 x's, the Rhino loop for 250,000 iterations: tens of
+     * milliseconds each) and end by themselves, and no cancellation ever happens. So it tells what
+     * serving those requests costs the good ones (the JIT's profiles and caches they share) from what
+     * stopping them costs. (With the agent, a request slow once, in the interpreter, reaches even a
+     * long deadline, and each one that fires arms the shared code and slows the next ones.)
+     */
+    static final boolean BOUNDED_CONTROL = "bounded".equals(System.getProperty("bench.pathological"));
+    static final List<String> PATHOLOGICAL = BOUNDED_CONTROL ? LibraryWork.BOUNDED : LibraryWork.PATHOLOGICAL;
 
     /** One worker's counters; written by the worker only, read by the phase controller. */
     static final class Worker {
@@ -96,7 +108,7 @@ public final class DeadlineService {
         int every = args.length > 5 ? Integer.parseInt(args[5]) : 100;
         long warmupMillis = args.length > 6 ? Long.parseLong(args[6]) : 2 * phaseMillis;
         long settleMillis = args.length > 7 ? Long.parseLong(args[7]) : warmupMillis;
-        if (withPathological && !Cancellation.isIntrusive()) {
+        if (withPathological && !Cancellation.isIntrusive() && !SPIN_CONTROL && !BOUNDED_CONTROL) {
             throw new IllegalStateException("mode " + mode + " needs the agent: without it a pathological request never ends");
         }
         Thread[] threads = new Thread[WORKERS];
@@ -151,11 +163,11 @@ public final class DeadlineService {
         String b = bs.isEmpty() ? "" : String.format(Locale.ROOT, "%.4g", median(bs).goodPerSecond);
         String ab = bs.isEmpty() ? "" : String.format(Locale.ROOT, "%.3f", a.goodPerSecond / median(bs).goodPerSecond);
         System.out.printf(Locale.ROOT, "| %s | %s | %.4g | %.4g | %s | %s | %.1f | %d/%d | %d |%n",
-                label, mode.equals("ab") ? "agent, alternating" : "agent", a.goodPerSecond, a.goodPerWallSecond, b, ab,
+                label, mode.equals("ab") ? jvm + ", alternating" : jvm, a.goodPerSecond, a.goodPerWallSecond, b, ab,
                 a.deadlinesPerSecond, total(as, Phase::stopped), total(as, Phase::asked),
                 total(as, Phase::goodTimedOut) + total(bs, Phase::goodTimedOut));
         long[] all = totals();
-        if (all[2] > 0 && all[3] == 0 && !SPIN_CONTROL) {
+        if (all[2] > 0 && all[3] == 0 && !SPIN_CONTROL && !BOUNDED_CONTROL) {
             StringBuilder where = new StringBuilder();
             for (Thread t : threads) {
                 where.append("; ").append(t.getName()).append(t.isAlive() ? " still at " + java.util.Arrays.toString(t.getStackTrace()) : " ended");
@@ -223,14 +235,14 @@ public final class DeadlineService {
             for (String r : LibraryWork.REQUESTS) {
                 requests.put(r, LibraryWork.create(r));
             }
-            for (String r : LibraryWork.PATHOLOGICAL) {
+            for (String r : PATHOLOGICAL) {
                 requests.put(r, LibraryWork.create(r));
             }
             int sink = 0;
             for (long i = 0; !stop; i++) {
                 boolean isBad = bad.test(i);
                 String kind = isBad
-                        ? LibraryWork.PATHOLOGICAL.get((int) (worker.pathologicalAsked % LibraryWork.PATHOLOGICAL.size()))
+                        ? PATHOLOGICAL.get((int) (worker.pathologicalAsked % PATHOLOGICAL.size()))
                         : good.get((int) (i % good.size()));
                 IntSupplier request = isBad && SPIN_CONTROL ? DeadlineService::spin45 : requests.get(kind);
                 if (isBad) {

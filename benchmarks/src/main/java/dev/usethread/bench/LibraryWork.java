@@ -25,6 +25,8 @@ public final class LibraryWork {
     public static final List<String> REQUESTS = List.of("jacksonParse", "rhinoScript", "regex", "guavaMultiset");
     /** Requests that never end by themselves: only a deadline stops them (with the agent). */
     public static final List<String> PATHOLOGICAL = List.of("catastrophicRegex", "endlessRhino");
+    /** The same code as {@link #PATHOLOGICAL}, bounded: each ends by itself after tens of milliseconds. */
+    public static final List<String> BOUNDED = List.of("boundedRegex", "boundedRhino");
 
     private LibraryWork() {
     }
@@ -51,6 +53,7 @@ public final class LibraryWork {
             }
             case "rhinoScript" -> rhino("var s = 0; for (var i = 0; i < 2000; i++) { s += (i * 7) % 13; } s");
             case "endlessRhino" -> rhino("var s = 0; while (true) { s = (s + 7) % 13; } s");
+            case "boundedRhino" -> rhino("var s = 0; for (var i = 0; i < 250000; i++) { s = (s + 7) % 13; } s");
             case "regex" -> {
                 Pattern pattern = Pattern.compile("(\\w+)@(\\w+)\\.(com|org|net)");
                 StringBuilder sb = new StringBuilder();
@@ -74,6 +77,11 @@ public final class LibraryWork {
                 String text = "x".repeat(48);
                 yield () -> pattern.matcher(text).matches() ? 1 : 0;
             }
+            case "boundedRegex" -> {
+                Pattern pattern = Pattern.compile("((x+)\\2?)+y");
+                String text = "x".repeat(17);
+                yield () -> pattern.matcher(text).matches() ? 1 : 0;
+            }
             case "guavaMultiset" -> {
                 int[] values = r.ints(2000, 0, 500).toArray();
                 yield () -> {
@@ -90,7 +98,7 @@ public final class LibraryWork {
                 yield () -> (int) fft.transform(signal, TransformType.FORWARD)[7].getReal();
             }
             default -> throw new IllegalArgumentException("unknown library request '" + name
-                    + "'; known: " + REQUESTS + ", commonsMathFft, " + PATHOLOGICAL);
+                    + "'; known: " + REQUESTS + ", commonsMathFft, " + PATHOLOGICAL + ", " + BOUNDED);
         };
     }
 

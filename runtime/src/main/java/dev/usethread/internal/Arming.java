@@ -25,15 +25,15 @@ import java.util.concurrent.TimeUnit;
  * runnable after {@code usethread.poll.globalMillis} (200 ms) every site is armed: the targeted
  * sites never make a stop less certain than arming everything, only cheaper.
  *
- * <p>Sites are disarmed together once no thread has been cancelled for a quiet period (1 s,
- * {@code usethread.poll.quietMillis}); re-arming soon after a disarm doubles the period, up to
- * {@code usethread.poll.maxQuietMillis} (30 s), so frequent cancellation does not deoptimize the
- * same code over and over. The thread ends after {@code usethread.poll.lingerMillis} (60 s) with
- * nothing armed.
+ * <p>Sites are disarmed together once no thread has been cancelled for a quiet period (5 s,
+ * {@code usethread.poll.quietMillis}); re-arming soon after a disarm makes the period four times
+ * the calm that ended it (at least double), up to {@code usethread.poll.maxQuietMillis} (60 s), so
+ * recurring cancellation does not deoptimize the same code over and over (see {@link #nextQuiet}).
+ * The thread ends after {@code usethread.poll.lingerMillis} (60 s) with nothing armed.
  */
 final class Arming {
-    private static final long BASE_QUIET_NANOS = millis("usethread.poll.quietMillis", 1000);
-    private static final long MAX_QUIET_NANOS = millis("usethread.poll.maxQuietMillis", 30_000);
+    private static final long BASE_QUIET_NANOS = millis("usethread.poll.quietMillis", 5000);
+    private static final long MAX_QUIET_NANOS = millis("usethread.poll.maxQuietMillis", 60_000);
     private static final long GLOBAL_NANOS = millis("usethread.poll.globalMillis", 200);
     /** Cleanup that runs this long gets the groups of all its thread's frames armed. */
     private static final long WHOLE_STACK_NANOS = millis("usethread.poll.wholeStackMillis", 50);
@@ -354,20 +354,34 @@ final class Arming {
     }
 
     /**
+     * The quiet period of an armed period that starts {@code sinceDisarm} after the last disarm
+     * ({@code firstArming}: there was none), the previous one having been {@code quiet}. Each disarm
+     * and re-arm deoptimizes the shared code twice: recompiling a big method armed takes C2 a second
+     * or more, during which requests that run it slow down and may miss deadlines of their own,
+     * while staying armed costs only the checks in the armed groups. So a re-arm soon after a
+     * disarm (within ten quiet periods) means cancellations recur, as in a service whose deadlines
+     * fire now and then: the period becomes four times the calm that ended (the quiet period plus
+     * the time since the disarm), at least double, so that calms like it no longer disarm. A long
+     * calm starts again from the base.
+     */
+    static long nextQuiet(long quiet, long sinceDisarm, boolean firstArming, long base, long max) {
+        if (firstArming || sinceDisarm >= 10 * quiet) {
+            return base;
+        }
+        long calm = quiet + sinceDisarm;
+        return Math.max(base, Math.min(max, Math.max(quiet * 2, calm * 4)));
+    }
+
+    /**
      * Changes a site's target: deoptimizes the compiled code that inlined its polls. The first site
-     * armed after a calm starts the armed period; re-arming soon after a disarm doubles the quiet
-     * period, a long calm resets it.
+     * armed after a calm starts the armed period, its quiet period from {@link #nextQuiet}.
      */
     private static void retarget(int index, boolean armed) {
         synchronized (Poll.LOCK) {
             if (armed && !anyArmed) {
                 anyArmed = true;
                 long now = System.nanoTime();
-                if (flips > 0 && now - lastDisarmNanos < 10 * quietNanos) {
-                    quietNanos = Math.max(BASE_QUIET_NANOS, Math.min(MAX_QUIET_NANOS, quietNanos * 2));
-                } else {
-                    quietNanos = BASE_QUIET_NANOS;
-                }
+                quietNanos = nextQuiet(quietNanos, now - lastDisarmNanos, disarms == 0, BASE_QUIET_NANOS, MAX_QUIET_NANOS);
                 quietSinceNanos = now;
             }
             ARMED[index] = armed;

@@ -44,6 +44,22 @@ class ArmingTest {
     }
 
     @Test
+    void recurringCancellationsLengthenTheQuietPeriodToOutlastTheirCalms() {
+        long base = 5_000;
+        long max = 60_000;
+        assertThat(Arming.nextQuiet(base, 0, true, base, max)).as("the first armed period").isEqualTo(base);
+        // A deadline 7 s after the disarm: the calm was 5 + 7 s, the next one waits 48 s.
+        assertThat(Arming.nextQuiet(base, 7_000, false, base, max)).isEqualTo(48_000);
+        // Right after the disarm: at least double.
+        assertThat(Arming.nextQuiet(base, 10, false, base, max)).isEqualTo(20_040);
+        assertThat(Arming.nextQuiet(48_000, 30_000, false, base, max)).as("never past the maximum").isEqualTo(max);
+        // Ten quiet periods or more after the disarm, cancellations are rare again: the base.
+        assertThat(Arming.nextQuiet(base, 50_000, false, base, max)).isEqualTo(base);
+        assertThat(Arming.nextQuiet(max, 599_999, false, base, max)).isEqualTo(max);
+        assertThat(Arming.nextQuiet(max, 600_000, false, base, max)).isEqualTo(base);
+    }
+
+    @Test
     void aCancellationArmsTheGroupsOfTheCancelledThreadsStackOnly() throws Exception {
         int victimGroup = PollGroup.of(VictimLoop.class.getName());
         int otherGroup = groupOtherThan(victimGroup, ArmingTest.class.getName(), Thread.class.getName());

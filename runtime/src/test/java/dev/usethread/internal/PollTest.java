@@ -136,7 +136,7 @@ class PollTest {
         scope.cancel();
         t.join(LIVENESS.toMillis());
         assertThat(t.isAlive()).isFalse();
-        // The quiet period is 1 s, doubled (up to 30 s) when other tests re-armed the site recently.
+        // The quiet period is 1 s here (pom), lengthened up to 10 s when other tests re-armed the site recently.
         waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90));
         assertThat(Poll.pendingCount()).isZero();
         // The arming thread ends a while (usethread.poll.lingerMillis, 3 s in these tests) after the
