@@ -89,6 +89,10 @@ public final class DeadlineService {
             inPathological = false;
         }
 
+        synchronized boolean inPathological() {
+            return inPathological;
+        }
+
         /** Time spent in pathological requests up to {@code now}, the one in progress included. */
         synchronized long pathologicalNanos(long now) {
             return pathologicalNanos + (inPathological ? now - pathologicalSince : 0);
@@ -139,6 +143,9 @@ public final class DeadlineService {
                 (withPathological ? as : bs).add(phase(withPathological, phaseMillis));
             }
         }
+        if (Boolean.getBoolean("bench.diagnose")) {
+            System.err.println(armedFramesOfGoodRequests(threads, 500));
+        }
         stop = true;
         for (Thread t : threads) {
             t.join(10_000);
@@ -174,6 +181,38 @@ public final class DeadlineService {
             }
             throw new IllegalStateException(all[2] + " pathological requests and none stopped by its deadline" + where);
         }
+    }
+
+    /**
+     * Samples the workers' stacks (every 4 ms, outside pathological requests) and tells how many of
+     * the samples run a library class whose poll group is armed: good requests that pay armed checks
+     * because their classes share a group with code a cancelled thread ran.
+     */
+    static String armedFramesOfGoodRequests(Thread[] threads, int samples) throws InterruptedException {
+        Map<String, Integer> armedClasses = new HashMap<>();
+        int good = 0;
+        int armed = 0;
+        for (int i = 0; i < samples; i++) {
+            for (int w = 0; w < threads.length; w++) {
+                if (workers[w].inPathological()) {
+                    continue;
+                }
+                boolean any = false;
+                for (StackTraceElement frame : threads[w].getStackTrace()) {
+                    String c = frame.getClassName();
+                    if (!c.startsWith("java.") && !c.startsWith("jdk.") && !c.startsWith("dev.usethread.")
+                            && PollProbe.isGroupOfArmed(c)) {
+                        armedClasses.merge(c, 1, Integer::sum);
+                        any = true;
+                    }
+                }
+                good++;
+                armed += any ? 1 : 0;
+            }
+            Thread.sleep(4);
+        }
+        return "samples outside pathological requests " + good + ", with a frame of an armed group " + armed
+                + "; classes: " + armedClasses;
     }
 
     /** The phase of median good-request throughput (the lower middle one of an even count). */

@@ -11,15 +11,35 @@ final class PollProbe {
     private static final Method IS_ARMED = find("isArmed");
     private static final Method TARGET_CHANGES = find("targetChanges");
     private static final Method IS_GLOBALLY_ARMED = find("isGloballyArmed");
+    private static final Method IS_GROUP_ARMED = find("isGroupArmed", int.class);
+    private static final Method GROUP_OF = groupOf();
 
     private PollProbe() {
     }
 
-    private static Method find(String name) {
+    private static Method find(String name, Class<?>... parameters) {
         try {
-            return Class.forName("dev.usethread.internal.Poll").getMethod(name);
+            return Class.forName("dev.usethread.internal.Poll").getMethod(name, parameters);
         } catch (ReflectiveOperationException e) {
             return null;
+        }
+    }
+
+    private static Method groupOf() {
+        try {
+            return Class.forName("dev.usethread.internal.PollGroup").getMethod("of", String.class);
+        } catch (ReflectiveOperationException e) {
+            return null;
+        }
+    }
+
+    /** Whether the poll group of class {@code className} is armed now; false when the runtime cannot say. */
+    static boolean isGroupOfArmed(String className) {
+        try {
+            return IS_GROUP_ARMED != null && GROUP_OF != null
+                    && (Boolean) IS_GROUP_ARMED.invoke(null, (Integer) GROUP_OF.invoke(null, className));
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -223,7 +223,7 @@ final class Arming {
         // which takes it only if the thread has not stopped by then.
         boolean traceNow = !stopped && state.armedInEpoch != disarms;
         if (traceNow) {
-            armGroupsOf(state, FIRST_GROUPS);
+            armGroupsOf(state, cancellation, FIRST_GROUPS);
         }
         long now = System.nanoTime();
         Target target = new Target(state, cancellation, now);
@@ -270,9 +270,9 @@ final class Arming {
         long age = System.nanoTime() - target.since;
         boolean unwinding = target.state.signalThrown;
         if (!unwinding) {
-            armGroupsOf(target.state, FIRST_GROUPS);
+            armGroupsOf(target.state, target.cancellation, FIRST_GROUPS);
         } else if (age >= WHOLE_STACK_NANOS) {
-            armGroupsOf(target.state, Integer.MAX_VALUE);
+            armGroupsOf(target.state, target.cancellation, Integer.MAX_VALUE);
         }
         if (age >= GLOBAL_NANOS && thread.getState() == Thread.State.RUNNABLE) {
             arm(ALL);
@@ -283,12 +283,30 @@ final class Arming {
         interruptIfWaitingAgain(target);
     }
 
+    /** For tests: runs just before the arming thread takes a cancelled thread's stack trace. */
+    static volatile Runnable beforeStackTrace;
+
     /**
      * Arms the groups of the woven frames of {@code state}'s thread's stack, innermost first, at most
-     * {@code limit} of them.
+     * {@code limit} of them, if the trace shows cancellation {@code cancellation}'s code: the thread
+     * may have stopped between the decision to look and the trace (the arming thread waits for a
+     * core, or for the deoptimization of the site it armed first), and a worker then already runs its
+     * next request. Arming that code would make requests that were never cancelled pay the armed
+     * checks (a deadline service's good requests did, for as long as the groups stayed armed). So the
+     * trace counts only if the thread is still inside the cancelled scope after it, with no new
+     * cancellation: then it was inside all along.
      */
-    private static void armGroupsOf(ThreadState state, int limit) {
+    private static void armGroupsOf(ThreadState state, int cancellation, int limit) {
+        Runnable hook = beforeStackTrace;
+        if (hook != null) {
+            hook.run();
+        }
         StackTraceElement[] stack = state.thread.getStackTrace();
+        synchronized (Poll.LOCK) {
+            if (state.cancelledIntrusiveScopes == 0 || state.cancellations != cancellation) {
+                return;
+            }
+        }
         state.armedInEpoch = disarms;
         int armed = 0;
         for (StackTraceElement frame : stack) {

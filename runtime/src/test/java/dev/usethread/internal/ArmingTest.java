@@ -116,6 +116,71 @@ class ArmingTest {
         }
     }
 
+    /** Work a thread does after its cancelled scope, in a class of a group of its own. */
+    static final class NextWork {
+        static final AtomicLong SPINS = new AtomicLong();
+        static volatile boolean done;
+
+        static void spin() {
+            while (!done) {
+                SPINS.incrementAndGet();
+            }
+        }
+    }
+
+    @Test
+    void aThreadThatStoppedBeforeItsStackTraceGetsNoneOfItsNextWorkArmed() throws Exception {
+        // A worker stops (here through a hand-written poll, whose site is armed before the trace is
+        // taken) and goes on to its next request before the arming thread gets to its stack trace:
+        // the trace shows that request's code, which was never cancelled and must not be armed.
+        int nextGroup = PollGroup.of(NextWork.class.getName());
+        assertThat(nextGroup).as("the next work's group").isNotEqualTo(PollGroup.of(ArmingTest.class.getName()));
+        PollTest.waitFor(() -> !Poll.isArmed(), Duration.ofSeconds(90)); // a new epoch: the first look takes the trace
+        NextWork.done = false;
+        AtomicReference<Throwable> ended = new AtomicReference<>();
+        CancelScope scope = new CancelScope("arming test", true);
+        CountDownLatch entered = new CountDownLatch(1);
+        Thread worker = new Thread(() -> {
+            scope.enter();
+            entered.countDown();
+            try {
+                while (true) {
+                    VictimLoop.SPINS.incrementAndGet();
+                    Poll.poll();
+                }
+            } catch (Throwable signal) {
+                ended.set(signal);
+            } finally {
+                scope.exit();
+            }
+            NextWork.spin();
+        }, "arming-test-next-work");
+        long before = NextWork.SPINS.get();
+        AtomicReference<Thread> armingThread = new AtomicReference<>();
+        Arming.beforeStackTrace = () -> { // on the arming thread (never throw there): let the worker get to its next work
+            long deadline = System.nanoTime() + LIVENESS.toNanos();
+            while (NextWork.SPINS.get() <= before + 100_000 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            armingThread.compareAndSet(null, Thread.currentThread());
+        };
+        try {
+            worker.start();
+            entered.await();
+            scope.cancel();
+            // Past the hook, the arming thread takes the trace, decides, and waits for its next look.
+            PollTest.waitFor(() -> armingThread.get() != null
+                    && armingThread.get().getState() == Thread.State.TIMED_WAITING, LIVENESS);
+            assertThat(ended.get()).isInstanceOf(CancelledSignal.class);
+            assertThat(Poll.isGroupArmed(nextGroup)).as("the group of the work after the cancelled scope").isFalse();
+        } finally {
+            Arming.beforeStackTrace = null;
+            NextWork.done = true;
+            worker.join(LIVENESS.toMillis());
+        }
+        assertThat(worker.isAlive()).isFalse();
+    }
+
     @Test
     void theArmingThreadInterruptsAgainOnlyAfterTheCancellationsOwnInterrupt() throws Exception {
         // The canceller between counting a thread as cancelled (which wakes the arming thread) and
