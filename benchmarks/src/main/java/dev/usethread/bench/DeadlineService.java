@@ -65,6 +65,8 @@ public final class DeadlineService {
      */
     static final boolean BOUNDED_CONTROL = "bounded".equals(System.getProperty("bench.pathological"));
     static final List<String> PATHOLOGICAL = BOUNDED_CONTROL ? LibraryWork.BOUNDED : LibraryWork.PATHOLOGICAL;
+    /** A control runs: its "pathological" requests end by themselves, with or without the agent. */
+    static final boolean CONTROL = SPIN_CONTROL || BOUNDED_CONTROL;
 
     /** One worker's counters; written by the worker only, read by the phase controller. */
     static final class Worker {
@@ -112,7 +114,7 @@ public final class DeadlineService {
         int every = args.length > 5 ? Integer.parseInt(args[5]) : 100;
         long warmupMillis = args.length > 6 ? Long.parseLong(args[6]) : 2 * phaseMillis;
         long settleMillis = args.length > 7 ? Long.parseLong(args[7]) : warmupMillis;
-        if (withPathological && !Cancellation.isIntrusive() && !SPIN_CONTROL && !BOUNDED_CONTROL) {
+        if (withPathological && !Cancellation.isIntrusive() && !CONTROL) {
             throw new IllegalStateException("mode " + mode + " needs the agent: without it a pathological request never ends");
         }
         Thread[] threads = new Thread[WORKERS];
@@ -174,7 +176,7 @@ public final class DeadlineService {
                 a.deadlinesPerSecond, total(as, Phase::stopped), total(as, Phase::asked),
                 total(as, Phase::goodTimedOut) + total(bs, Phase::goodTimedOut));
         long[] all = totals();
-        if (all[2] > 0 && all[3] == 0 && !SPIN_CONTROL && !BOUNDED_CONTROL) {
+        if (all[2] > 0 && all[3] == 0 && !CONTROL) {
             StringBuilder where = new StringBuilder();
             for (Thread t : threads) {
                 where.append("; ").append(t.getName()).append(t.isAlive() ? " still at " + java.util.Arrays.toString(t.getStackTrace()) : " ended");
