@@ -283,8 +283,8 @@ final class Arming {
         interruptIfWaitingAgain(target);
     }
 
-    /** For tests: runs just before the arming thread takes a cancelled thread's stack trace. */
-    static volatile Runnable beforeStackTrace;
+    /** For tests: given the cancelled thread just before the arming thread takes its stack trace. */
+    static volatile java.util.function.Consumer<Thread> beforeStackTrace;
 
     /**
      * Arms the groups of the woven frames of {@code state}'s thread's stack, innermost first, at most
@@ -297,9 +297,9 @@ final class Arming {
      * cancellation: then it was inside all along.
      */
     private static void armGroupsOf(ThreadState state, int cancellation, int limit) {
-        Runnable hook = beforeStackTrace;
+        java.util.function.Consumer<Thread> hook = beforeStackTrace;
         if (hook != null) {
-            hook.run();
+            hook.accept(state.thread);
         }
         StackTraceElement[] stack = state.thread.getStackTrace();
         synchronized (Poll.LOCK) {
