@@ -43,6 +43,11 @@ class ScenarioTest {
         // Groovy catches the signal and rethrows it wrapped; the job still ends CANCELLED.
         s.add(new Object[] {"GroovyScript", null, null, "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*",
             "Spin.class"});
+        // Script engines that compile to classes: the generated class's back-edge, or the engine's
+        // own code once it has caught and wrapped the first signal.
+        s.add(new Object[] {"NashornScript", null, null, "org\\.openjdk\\.nashorn\\..*", null});
+        s.add(new Object[] {"JythonScript", null, null, "org\\.python\\..*", null});
+        s.add(new Object[] {"ClojureLoop", null, null, "(clojure\\.|user\\$).*", null});
         s.add(new Object[] {"RegexBacktracking", "jdk=java.util.regex", null, "java\\.util\\.regex\\..*", null});
         s.add(new Object[] {"BigNumberComputation", "jdk=java.math", null, "java\\.math\\..*", null});
         // Every JDK package that may be opted in (jdk= refuses the others).

@@ -38,6 +38,11 @@ final class ByteOut {
         buf[size++] = (byte) v;
     }
 
+    void setU2(int at, int v) {
+        buf[at] = (byte) (v >>> 8);
+        buf[at + 1] = (byte) v;
+    }
+
     void setU4(int at, int v) {
         buf[at] = (byte) (v >>> 24);
         buf[at + 1] = (byte) (v >>> 16);

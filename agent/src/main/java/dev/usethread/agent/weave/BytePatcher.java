@@ -455,9 +455,7 @@ final class BytePatcher extends ClassFile {
             refs.ref(e + 6);
             out.u2(u2(e + 6));
         }
-        if (!codeAttributes(exc + 8 * excCount, attr + 6 + len)) {
-            return false;
-        }
+        codeAttributes(exc + 8 * excCount, attr + 6 + len);
         out.setU4(attrLengthAt, out.size - attrLengthAt - 4);
         polls += count;
         return true;
@@ -793,34 +791,32 @@ final class BytePatcher extends ClassFile {
 
     /**
      * Copies the Code attribute's own attributes starting at {@code a}, offsets moved; each must end
-     * where its length says, and the last where the Code attribute ends ({@code codeEnd}).
+     * where its length says, and the last where the Code attribute ends ({@code codeEnd}). An attribute
+     * the JVM does not read (any other name, such as the CLDC {@code StackMap} of old Jython classes)
+     * is dropped: the JVM ignores it, so the class loads and runs as it would have, and offsets it may
+     * hold would describe the code before the polls.
      */
-    private boolean codeAttributes(int a, int codeEnd) {
+    private void codeAttributes(int a, int codeEnd) {
         int attrs = u2(a);
+        int countAt = out.size;
         out.u2(attrs);
+        int kept = 0;
         a += 2;
         for (int i = 0; i < attrs; i++) {
             int name = u2(a);
             int len = attributeLength(a);
             int body = a + 6;
+            int kind = codeAttributeKind(name);
+            if (kind == 0) {
+                a = body + len;
+                continue;
+            }
+            kept++;
             out.bytes(in, a, 2);
             int lenAt = out.size;
             out.u4(0);
-            int bodyEnd;
-            if (utf8Is(name, LINE_NUMBER_TABLE)) {
-                bodyEnd = lineNumbers(body);
-            } else if (utf8Is(name, LOCAL_VARIABLE_TABLE) || utf8Is(name, LOCAL_VARIABLE_TYPE_TABLE)) {
-                bodyEnd = localVariables(body);
-            } else if (utf8Is(name, STACK_MAP_TABLE)) {
-                bodyEnd = frames(body);
-            } else if (utf8Is(name, RUNTIME_VISIBLE_TYPE_ANNOTATIONS)
-                    || utf8Is(name, RUNTIME_INVISIBLE_TYPE_ANNOTATIONS)) {
-                bodyEnd = typeAnnotations(body);
-            } else {
-                // Offsets in it could not be moved, and ASM would move the attribute out of the code.
-                declined = "unknown attribute " + printable(name) + " in the code of " + methodName();
-                return false;
-            }
+            int bodyEnd = kind == 1 ? lineNumbers(body) : kind == 2 ? localVariables(body)
+                    : kind == 3 ? frames(body) : typeAnnotations(body);
             if (bodyEnd != body + len) {
                 throw new Malformed("code attribute length " + len);
             }
@@ -830,7 +826,19 @@ final class BytePatcher extends ClassFile {
         if (a != codeEnd) {
             throw new Malformed("Code attribute length");
         }
-        return true;
+        out.setU2(countAt, kept);
+    }
+
+    /**
+     * What the Code attribute named {@code name} is: 1 a line number table, 2 a local variable (type)
+     * table, 3 a stack map table, 4 a type annotation table; 0 for any other, which the JVM ignores.
+     */
+    private int codeAttributeKind(int name) {
+        return utf8Is(name, LINE_NUMBER_TABLE) ? 1
+                : utf8Is(name, LOCAL_VARIABLE_TABLE) || utf8Is(name, LOCAL_VARIABLE_TYPE_TABLE) ? 2
+                : utf8Is(name, STACK_MAP_TABLE) ? 3
+                : utf8Is(name, RUNTIME_VISIBLE_TYPE_ANNOTATIONS) || utf8Is(name, RUNTIME_INVISIBLE_TYPE_ANNOTATIONS) ? 4
+                : 0;
     }
 
     private int lineNumbers(int body) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -219,12 +221,13 @@ class WeaverTest {
     }
 
     /**
-     * An attribute inside code that the patcher does not know (here one named Signature, which the JVM
-     * ignores there): left as it was. ASM would have moved it to the method, where it becomes the
-     * method's generic signature (or, with another length, makes the JVM reject the class).
+     * An attribute inside code that the JVM does not read (here one named Signature, which the JVM
+     * ignores there; old Jython classes carry CLDC StackMap attributes): dropped from the woven
+     * method, which loads and runs as before. ASM would have moved it to the method, where it becomes
+     * the method's generic signature (or, with another length, makes the JVM reject the class).
      */
     @Test
-    void anUnknownAttributeInCodeLeavesTheClassAsItWas() throws Exception {
+    void anAttributeInCodeTheJvmIgnoresIsDroppedFromTheWovenMethod() throws Exception {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES);
         cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "OddCode", null, "java/lang/Object", null);
         cw.newUTF8("TT;"); // the attribute's content refers to it
@@ -255,8 +258,33 @@ class WeaverTest {
         byte[] in = cw.toByteArray();
         assertThat(ClassFileFuzzTest.load(in)).isEqualTo("ok");
         Weaver.Outcome outcome = Weaver.weave(in);
-        assertThat(outcome.woven()).isFalse();
-        assertThat(outcome.skipReason()).isEqualTo("unknown attribute Signature in the code of run(I)I");
+        assertThat(outcome.skipReason()).isNull();
+        assertThat(outcome.woven()).isTrue();
+        assertThat(outcome.polls()).isEqualTo(2); // the entry and the back-edge
+        assertThat(ClassFileFuzzTest.load(outcome.bytes())).isEqualTo("ok");
+        List<String> attributes = new ArrayList<>();
+        String[] signature = {"unread"};
+        new ClassReader(outcome.bytes()).accept(new ClassVisitor(Weaver.ASM_API) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String sig, String[] exceptions) {
+                signature[0] = sig;
+                return new MethodVisitor(Weaver.ASM_API) {
+                    @Override
+                    public void visitAttribute(org.objectweb.asm.Attribute attribute) {
+                        attributes.add(attribute.type);
+                    }
+                };
+            }
+        }, 0);
+        assertThat(attributes).isEmpty();
+        assertThat(signature[0]).isNull();
+        Class<?> woven = new ClassLoader(getClass().getClassLoader()) {
+            Class<?> define() {
+                return defineClass("OddCode", outcome.bytes(), 0, outcome.bytes().length);
+            }
+        }.define();
+        assertThat(woven.getMethod("run", int.class).invoke(null, 5)).isEqualTo(0);
+        assertThat(woven.getMethod("run", int.class).toGenericString()).isEqualTo("public static int OddCode.run(int)");
         // What the ASM weaver alone would do: the attribute leaves the code and changes the method.
         assertThat(Weaver.asmChangesMoreThanPolls(in)).isNotNull();
     }
