@@ -291,24 +291,33 @@ public final class CancelScope implements CancelEvent {
     }
 
     /**
-     * For a poll: the signal to throw, or null while the thread runs a static initializer (a signal
-     * thrown there would poison the class; the first poll after the initializer throws). The
-     * signal's own stack trace shows whether a {@code <clinit>} frame is on the stack, which saves a
-     * separate stack walk (interpreted code, on the cancellation's path); only a trace that may have
-     * been cut off at the JVM's depth limit (-XX:MaxJavaStackTraceDepth) needs the full walk.
+     * For a poll: a new signal, its stack trace (innermost first) and what protected code that trace
+     * shows ({@link ProtectedCode}); the caller throws it ({@link #trimmed}) only outside such code.
+     * The signal's own trace shows it, which saves a separate stack walk (interpreted code, on the
+     * cancellation's path); only a trace that may have been cut off at the JVM's depth limit
+     * (-XX:MaxJavaStackTraceDepth) needs a full walk for a static initializer below it.
      */
-    CancelledSignal signalOutsideStaticInitializer() {
+    PollSignal pollSignal() {
         CancelledSignal signal = new CancelledSignal(signalMessage);
         StackTraceElement[] frames = signal.getStackTrace();
-        for (StackTraceElement frame : frames) {
-            if ("<clinit>".equals(frame.getMethodName())) {
-                return null;
-            }
+        int protectedCode = ProtectedCode.of(frames);
+        if (protectedCode != ProtectedCode.INITIALIZER && !wholeStack(frames) && ThreadState.inStaticInitializer()) {
+            protectedCode = ProtectedCode.INITIALIZER;
         }
-        if (!wholeStack(frames) && ThreadState.inStaticInitializer()) {
-            return null;
+        return new PollSignal(signal, frames, protectedCode);
+    }
+
+    /** What {@link #pollSignal()} found. */
+    static final class PollSignal {
+        final CancelledSignal signal;
+        final StackTraceElement[] frames;
+        final int protectedCode;
+
+        PollSignal(CancelledSignal signal, StackTraceElement[] frames, int protectedCode) {
+            this.signal = signal;
+            this.frames = frames;
+            this.protectedCode = protectedCode;
         }
-        return trimmed(signal, frames);
     }
 
     /**
@@ -324,7 +333,8 @@ public final class CancelScope implements CancelEvent {
         return bottom.equals("run") || bottom.equals("runWith") || bottom.equals("main");
     }
 
-    private CancelledSignal trimmed(CancelledSignal signal, StackTraceElement[] frames) {
+    /** The signal to throw, its stack trace starting where the thread was stopped. */
+    CancelledSignal trimmed(CancelledSignal signal, StackTraceElement[] frames) {
         int first = 0;
         while (first < frames.length - 1 && frames[first].getClassName().startsWith("dev.usethread.internal.")) {
             first++;

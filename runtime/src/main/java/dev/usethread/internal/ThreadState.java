@@ -54,8 +54,8 @@ final class ThreadState {
 
     /**
      * The slow path of a poll on a thread that (probably) has a cancelled scope. Throws the
-     * signal unless the thread is inside a shield or a static initializer, or is running cleanup
-     * while a signal unwinds (see {@link Unwinding}).
+     * signal unless the thread is inside a shield or code a signal must not cut short
+     * ({@link ProtectedCode}), or is running cleanup while a signal unwinds (see {@link Unwinding}).
      */
     static void pollSlow(boolean cooperative, boolean inHandlerLoop) {
         ThreadState state = CURRENT.get();
@@ -66,12 +66,11 @@ final class ThreadState {
         CancelledSignal signal = null;
         try {
             CancelScope target = state.outermostCancelled(cooperative);
-            if (target != null && !state.unwinding.letsCleanupGoOn(inHandlerLoop) && !state.inStaticInitializerBackoff()) {
-                signal = target.signalOutsideStaticInitializer();
-                state.clinitChecks++;
-                if (signal == null) {
-                    state.clinitRecheckNanos = System.nanoTime() + CLINIT_RECHECK_NANOS;
-                } else {
+            if (target != null && !state.unwinding.letsCleanupGoOn(inHandlerLoop) && !state.stillInProtectedCode()) {
+                CancelScope.PollSignal candidate = target.pollSignal();
+                state.protectedChecks++;
+                if (!state.waitsFor(candidate.protectedCode)) {
+                    signal = target.trimmed(candidate.signal, candidate.frames);
                     state.unwinding.signalThrown();
                     state.signalThrown = true;
                 }
@@ -132,23 +131,55 @@ final class ThreadState {
         if (outermostCancelled(true) == null) {
             unwinding.reset();
             signalThrown = false;
-            clinitRecheckNanos = 0;
+            protectedRecheckNanos = 0;
+            resourceWaitSinceNanos = 0;
+            resourcePolls = 0;
         }
     }
 
     /**
-     * After a poll found this thread inside a static initializer, the next polls do not look again
-     * for a while: each look builds a stack trace, and an initializer that polls millions of times
-     * would otherwise run hundreds of times slower. The signal comes at most this late after the
-     * initializer returns.
+     * After a poll found this thread inside protected code ({@link ProtectedCode}), the next polls do
+     * not look again for a while: each look builds a stack trace, and an initializer that polls
+     * millions of times would otherwise run hundreds of times slower. The signal comes at most this
+     * late after the protected code returns.
      */
-    private static final long CLINIT_RECHECK_NANOS = 1_000_000L;
-    private long clinitRecheckNanos;
+    private static final long PROTECTED_RECHECK_NANOS = 1_000_000L;
+    private long protectedRecheckNanos;
+    /** What protected code the last look found ({@link ProtectedCode}). */
+    private int protectedCode;
+    /** When a poll of this cancellation first waited for a resource's code (0: never), and its polls since. */
+    private long resourceWaitSinceNanos;
+    private long resourcePolls;
     /** Stack traces built by polls that would throw; for tests. */
-    long clinitChecks;
+    long protectedChecks;
 
-    private boolean inStaticInitializerBackoff() {
-        return clinitRecheckNanos != 0 && System.nanoTime() - clinitRecheckNanos < 0;
+    /** True while a poll need not look again: protected code was found a moment ago, and its budget lasts. */
+    private boolean stillInProtectedCode() {
+        if (protectedRecheckNanos == 0 || System.nanoTime() - protectedRecheckNanos >= 0) {
+            return false;
+        }
+        // A resource's code has a budget of polls too: once they are spent, look (and throw) at once.
+        return protectedCode != ProtectedCode.RESOURCE || ++resourcePolls < ProtectedCode.RESOURCE_POLLS;
+    }
+
+    /**
+     * Whether a poll that found {@code found} ({@link ProtectedCode}) waits instead of throwing: in a
+     * static initializer always; in a resource's code within its budget, counted from the first wait
+     * of this cancellation.
+     */
+    private boolean waitsFor(int found) {
+        long now = System.nanoTime();
+        boolean waits = found == ProtectedCode.INITIALIZER;
+        if (found == ProtectedCode.RESOURCE) {
+            if (resourceWaitSinceNanos == 0) {
+                resourceWaitSinceNanos = now;
+            }
+            waits = now - resourceWaitSinceNanos < ProtectedCode.RESOURCE_NANOS
+                    && ++resourcePolls < ProtectedCode.RESOURCE_POLLS;
+        }
+        protectedCode = found;
+        protectedRecheckNanos = waits ? now + PROTECTED_RECHECK_NANOS : 0;
+        return waits;
     }
 
     private static final StackWalker WALKER = StackWalker.getInstance();

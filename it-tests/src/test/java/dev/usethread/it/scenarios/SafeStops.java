@@ -34,6 +34,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * and goes on with the next plugin is still stopped;</li>
  * <li>{@code entryline}: a recursion without loops stopped by a deadline (so at a method entry) reports
  * the method's line.</li>
+ * <li>{@code pools}: four threads borrow H2 connections from HikariCP and from Commons DBCP under short
+ * random deadlines, hundreds of times; deadlines land inside the pools' borrow and close too. Every
+ * connection must be back in its pool and the pool must still serve (a borrow or close cut short
+ * would leak the connection: DBCP lost all of its connections within a few hundred such
+ * deadlines before the weaver let acquisition and release finish).</li>
  * </ul>
  * Prints {@code KEY value} lines from the main thread only.
  */
@@ -61,6 +66,9 @@ public final class SafeStops {
                 break;
             case "callbacks":
                 callbacks();
+                break;
+            case "pools":
+                pools();
                 break;
             default:
                 Harness.fail("unknown mode " + args[0]);
@@ -384,6 +392,111 @@ public final class SafeStops {
         while (true) {
             x = x * 6364136223846793005L + 1442695040888963407L;
             sink = x;
+        }
+    }
+
+    // ---- pools ----
+
+    /** A pooled data source, how many of its connections are lent out, and its size. */
+    static final class Pool {
+        final String name;
+        final javax.sql.DataSource source;
+        final java.util.function.IntSupplier active;
+        final java.util.function.IntSupplier idle;
+
+        Pool(String name, javax.sql.DataSource source, java.util.function.IntSupplier active,
+                java.util.function.IntSupplier idle) {
+            this.name = name;
+            this.source = source;
+            this.active = active;
+            this.idle = idle;
+        }
+    }
+
+    static void pools() throws Exception {
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setJdbcUrl("jdbc:h2:mem:hikari;DB_CLOSE_DELAY=-1");
+        config.setMaximumPoolSize(4);
+        config.setMinimumIdle(4);
+        config.setConnectionTimeout(BOUND.toMillis());
+        com.zaxxer.hikari.HikariDataSource hikari = new com.zaxxer.hikari.HikariDataSource(config);
+        org.apache.commons.dbcp2.BasicDataSource dbcp = new org.apache.commons.dbcp2.BasicDataSource();
+        dbcp.setUrl("jdbc:h2:mem:dbcp;DB_CLOSE_DELAY=-1");
+        dbcp.setMaxTotal(4);
+        dbcp.setMaxWait(BOUND);
+        List<Pool> pools = List.of(
+                new Pool("hikari", hikari, () -> hikari.getHikariPoolMXBean().getActiveConnections(),
+                        () -> hikari.getHikariPoolMXBean().getIdleConnections()),
+                new Pool("dbcp", dbcp, dbcp::getNumActive, dbcp::getNumIdle));
+        int stopped = 0;
+        for (Pool pool : pools) {
+            try (Connection c = pool.source.getConnection(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE t(id INT PRIMARY KEY, v VARCHAR(100))");
+                st.execute("INSERT INTO t SELECT X, 'v' || X FROM SYSTEM_RANGE(1, 2000)");
+            }
+            AtomicInteger poolStopped = new AtomicInteger();
+            List<Thread> workers = new ArrayList<>();
+            List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int w = 0; w < 4; w++) {
+                Random random = new Random(w);
+                Thread worker = new Thread(() -> {
+                    for (int round = 0; round < 150; round++) {
+                        long micros = 50 + random.nextInt(3000);
+                        try {
+                            Cancellation.withTimeout(Duration.ofNanos(micros * 1000), () -> query(pool.source, random));
+                        } catch (DeadlineExceededException e) {
+                            poolStopped.incrementAndGet();
+                        } catch (Throwable t) {
+                            failures.add(t);
+                        }
+                    }
+                }, pool.name + "-worker-" + w);
+                worker.start();
+                workers.add(worker);
+            }
+            for (Thread worker : workers) {
+                worker.join(BOUND.toMillis() * 4);
+                if (worker.isAlive()) {
+                    Harness.fail(worker.getName() + " still running");
+                }
+            }
+            if (!failures.isEmpty()) {
+                failures.get(0).printStackTrace(System.out);
+                Harness.fail(pool.name + ": " + failures.size() + " queries failed, first " + failures.get(0));
+            }
+            long deadline = System.nanoTime() + BOUND.toNanos();
+            while (pool.active.getAsInt() != 0 && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+            if (pool.active.getAsInt() != 0 || pool.idle.getAsInt() != 4) {
+                Harness.fail(pool.name + " lost connections: " + pool.active.getAsInt() + " still lent out, "
+                        + pool.idle.getAsInt() + " of 4 idle, after " + poolStopped + " stopped queries");
+            }
+            for (int i = 0; i < 8; i++) {
+                query(pool.source, new Random(i));
+            }
+            stopped += poolStopped.get();
+        }
+        hikari.close();
+        dbcp.close();
+        Harness.report("POOL_STOPS", String.valueOf(stopped));
+    }
+
+    /** Borrows a connection, runs a query and some work on its result: what a request handler does. */
+    static long query(javax.sql.DataSource source, Random random) throws Exception {
+        try (Connection c = source.getConnection();
+                java.sql.PreparedStatement ps = c.prepareStatement("SELECT COUNT(*), SUM(LENGTH(v)) FROM t WHERE id > ?")) {
+            ps.setInt(1, random.nextInt(1000));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long n = rs.getLong(1);
+                long x = 0;
+                for (long i = 0; i < n * 20; i++) {
+                    x += i ^ (x >>> 3);
+                }
+                sink = x;
+                return n;
+            }
         }
     }
 
