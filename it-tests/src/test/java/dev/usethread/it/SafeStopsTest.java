@@ -13,8 +13,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Safe stops with the agent, on JDK 17 and 25 (scenario {@code SafeStops}): cleanup on the way out of
  * a cancellation runs whole (embedded H2's session lock, a lock released through a woven helper in
  * {@code finally}), swallowers are still stopped (a catch-Throwable retry loop, a retry with backoff,
- * a reflective plugin host), a frame stopped at a method entry keeps its line, and connection pools
- * (HikariCP, Commons DBCP) keep every connection through hundreds of deadlines.
+ * a reflective plugin host), a frame stopped at a method entry keeps its line, connection pools
+ * (HikariCP, Commons DBCP) keep every connection through hundreds of deadlines, and loading caches
+ * (Guava, Caffeine) still load every key.
  */
 class SafeStopsTest {
     private static final String MAIN = "dev.usethread.it.scenarios.SafeStops";
@@ -22,7 +23,7 @@ class SafeStopsTest {
     static Stream<Arguments> runs() {
         List<Arguments> out = new ArrayList<>();
         for (String jdk : ChildJvm.jdks()) {
-            for (String mode : List.of("h2", "lock", "swallow", "plugins", "entryline", "callbacks", "pools")) {
+            for (String mode : List.of("h2", "lock", "swallow", "plugins", "entryline", "callbacks", "pools", "caches")) {
                 out.add(Arguments.of(ChildJvm.feature(jdk), jdk, mode));
             }
         }
@@ -51,6 +52,9 @@ class SafeStopsTest {
                 break;
             case "pools": // hundreds of deadlines landed, and both pools got every connection back
                 assertThat(Integer.parseInt(out.get("POOL_STOPS"))).as(out.toString()).isGreaterThan(100);
+                break;
+            case "caches": // deadlines landed in loaders, and every key loaded afterwards
+                assertThat(Integer.parseInt(out.get("CACHE_STOPS"))).as(out.toString()).isGreaterThan(20);
                 break;
             case "callbacks": { // every cleanup, listener call and log record that started also finished
                 // "cleanups listeners records of bodies": a job cancelled before its body's try has no cleanup

@@ -39,6 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * connection must be back in its pool and the pool must still serve (a borrow or close cut short
  * would leak the connection: DBCP lost all of its connections within a few hundred such
  * deadlines before the weaver let acquisition and release finish).</li>
+ * <li>{@code caches}: four threads read Guava and Caffeine loading caches under short random
+ * deadlines that land in the loaders; afterwards every key loads (a load cut short must not leave
+ * its key blocked).</li>
  * </ul>
  * Prints {@code KEY value} lines from the main thread only.
  */
@@ -69,6 +72,9 @@ public final class SafeStops {
                 break;
             case "pools":
                 pools();
+                break;
+            case "caches":
+                caches();
                 break;
             default:
                 Harness.fail("unknown mode " + args[0]);
@@ -480,6 +486,66 @@ public final class SafeStops {
         hikari.close();
         dbcp.close();
         Harness.report("POOL_STOPS", String.valueOf(stopped));
+    }
+
+    // ---- caches ----
+
+    static String load(Integer key) {
+        long x = key;
+        for (int i = 0, n = 20_000 + key * 2_000; i < n; i++) {
+            x = x * 6364136223846793005L + 1442695040888963407L;
+        }
+        sink = x;
+        return "v" + key;
+    }
+
+    static void caches() throws Exception {
+        com.google.common.cache.LoadingCache<Integer, String> guava = com.google.common.cache.CacheBuilder.newBuilder()
+                .maximumSize(50).build(com.google.common.cache.CacheLoader.from(SafeStops::load));
+        com.github.benmanes.caffeine.cache.LoadingCache<Integer, String> caffeine =
+                com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(50).build(SafeStops::load);
+        List<java.util.function.Function<Integer, String>> caches = List.of(guava::getUnchecked, caffeine::get);
+        AtomicInteger stopped = new AtomicInteger();
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            Random random = new Random(w);
+            Thread worker = new Thread(() -> {
+                for (int round = 0; round < 200; round++) {
+                    java.util.function.Function<Integer, String> cache = caches.get(round % 2);
+                    int key = random.nextInt(100);
+                    try {
+                        Cancellation.withTimeout(Duration.ofNanos(20_000 + random.nextInt(2_000_000)), () -> cache.apply(key));
+                    } catch (DeadlineExceededException e) {
+                        stopped.incrementAndGet();
+                    } catch (RuntimeException | Error e) {
+                        // a load another thread's deadline stopped fails for this thread too (docs/LIMITS.md)
+                    }
+                    if (round % 50 == 0) {
+                        guava.invalidateAll();
+                        caffeine.invalidateAll();
+                    }
+                }
+            }, "cache-worker-" + w);
+            worker.start();
+            workers.add(worker);
+        }
+        for (Thread worker : workers) {
+            worker.join(BOUND.toMillis() * 4);
+            if (worker.isAlive()) {
+                Harness.fail(worker.getName() + " still running");
+            }
+        }
+        CompletableFuture<Void> everyKey = CompletableFuture.runAsync(() -> {
+            for (int key = 0; key < 100; key++) {
+                for (java.util.function.Function<Integer, String> cache : caches) {
+                    if (!cache.apply(key).equals("v" + key)) {
+                        throw new IllegalStateException("key " + key + " loaded wrong");
+                    }
+                }
+            }
+        });
+        everyKey.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        Harness.report("CACHE_STOPS", String.valueOf(stopped.get()));
     }
 
     /** Borrows a connection, runs a query and some work on its result: what a request handler does. */
