@@ -529,12 +529,7 @@ public final class SafeStops {
             worker.start();
             workers.add(worker);
         }
-        for (Thread worker : workers) {
-            worker.join(BOUND.toMillis() * 4);
-            if (worker.isAlive()) {
-                Harness.fail(worker.getName() + " still running");
-            }
-        }
+        joinAll(workers);
         CompletableFuture<Void> everyKey = CompletableFuture.runAsync(() -> {
             for (int key = 0; key < 100; key++) {
                 for (java.util.function.Function<Integer, String> cache : caches) {
@@ -546,6 +541,15 @@ public final class SafeStops {
         });
         everyKey.get(BOUND.toMillis(), TimeUnit.MILLISECONDS);
         Harness.report("CACHE_STOPS", String.valueOf(stopped.get()));
+    }
+
+    static void joinAll(List<Thread> workers) throws InterruptedException {
+        for (Thread worker : workers) {
+            worker.join(BOUND.toMillis() * 4);
+            if (worker.isAlive()) {
+                Harness.fail(worker.getName() + " still running");
+            }
+        }
     }
 
     /** Borrows a connection, runs a query and some work on its result: what a request handler does. */
