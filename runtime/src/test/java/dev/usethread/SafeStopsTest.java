@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The runtime keeps its own promises under cancellation: shields really shield, listeners never run
- * under the signal, deadlines keep interrupts they did not cause. Code that stands for woven code
+ * under the signal, deadlines keep interrupts they did not cause, the cancellation's interrupt
+ * neither closes a channel a running thread shares nor disturbs its cleanup. Code that stands for woven code
  * calls {@code Poll.poll()} where the agent would put it.
  */
 class SafeStopsTest {
@@ -68,31 +69,117 @@ class SafeStopsTest {
     void aShieldedCleanupThatSleepsAndWritesRunsWhole() throws Exception {
         for (int i = 0; i < 50; i++) {
             Path file = dir.resolve("cleanup-" + i);
+            cancelPollingJobWithCleanup(() -> Cancellation.shielded(() -> {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    throw new AssertionError("interrupted inside a shield", e);
+                }
+                writeWhole(file);
+            }));
+            assertThat(Files.size(file)).isEqualTo(FILE_BYTES);
+        }
+    }
+
+    /**
+     * The cancellation's interrupt would close an interruptible channel its thread is writing to, for
+     * everyone who shares it. A running thread is stopped by its polls instead: a FileChannel that
+     * cancelled jobs write to at random moments stays open.
+     */
+    @Test
+    void aSharedFileChannelStaysOpenWhileItsWritersAreCancelled() throws Exception {
+        Random rnd = new Random(Long.getLong("usethread.stress.seed", 42));
+        try (FileChannel shared = FileChannel.open(dir.resolve("shared.log"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            for (int i = 0; i < 100; i++) {
+                AtomicInteger records = new AtomicInteger();
+                UseThread<Void> job = UseThread.useThread(() -> {
+                    while (true) {
+                        Poll.poll(); // the entry poll of a woven "log a record" method
+                        shared.write(ByteBuffer.wrap("a record\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                        records.incrementAndGet();
+                    }
+                });
+                waitUntil(() -> records.get() > 0 || job.result().state().isTerminal());
+                LockSupportSpin.spin(rnd.nextInt(100_000));
+                job.cancel();
+                assertThat(job.await(Recorder.LIVENESS).state()).isEqualTo(CANCELLED);
+                assertThat(shared.isOpen()).as("the shared channel after cancel %d", i).isTrue();
+                job.close();
+            }
+        }
+    }
+
+    /** Cleanup on the way out runs without the cancellation's interrupt: a FileChannel write there works. */
+    @Test
+    void cleanupRunsWithoutTheCancellationsInterrupt() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Path file = dir.resolve("status-" + i);
+            AtomicReference<Boolean> interruptedInCleanup = new AtomicReference<>();
+            cancelPollingJobWithCleanup(() -> {
+                interruptedInCleanup.set(Thread.currentThread().isInterrupted());
+                writeWhole(file); // not shielded
+            });
+            assertThat(interruptedInCleanup.get()).as("interrupted in cleanup").isFalse();
+            assertThat(Files.size(file)).isEqualTo(FILE_BYTES);
+        }
+    }
+
+    /**
+     * Code without polls that stops when interrupted (unwoven code that checks the interrupt status)
+     * still gets the interrupt: the arming thread sends it when the thread has not stopped 200 ms
+     * after the cancel.
+     */
+    @Test
+    void codeWithoutPollsThatHonoursInterruptsStillStops() throws Exception {
+        for (int i = 0; i < 10; i++) {
             CountDownLatch busy = new CountDownLatch(1);
             UseThread<Void> job = UseThread.useThread(() -> {
-                try {
-                    busy.countDown();
-                    while (true) {
-                        Poll.poll();
-                        Cancellation.checkpoint();
-                    }
-                } finally {
-                    Cancellation.shielded(() -> {
-                        try {
-                            Thread.sleep(1);
-                        } catch (InterruptedException e) {
-                            throw new AssertionError("interrupted inside a shield", e);
-                        }
-                        writeWhole(file);
-                    });
+                busy.countDown();
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.onSpinWait();
                 }
+                throw new InterruptedException("interrupted in unwoven code");
             });
             busy.await();
             job.cancel();
             assertThat(job.await(Recorder.LIVENESS).state()).isEqualTo(CANCELLED);
-            assertThat(Files.size(file)).isEqualTo(FILE_BYTES);
             job.close();
         }
+    }
+
+    /** A cleanup that blocks for ever is interrupted once the cleanup budget (1 s) is spent: the run ends. */
+    @Test
+    void aCleanupThatBlocksIsInterruptedOnceTheCleanupBudgetIsSpent() throws Exception {
+        AtomicReference<Throwable> cleanupEnded = new AtomicReference<>();
+        cancelPollingJobWithCleanup(() -> {
+            try {
+                new CountDownLatch(1).await(); // never counted down
+            } catch (InterruptedException e) {
+                cleanupEnded.set(e);
+            }
+        });
+        assertThat(cleanupEnded.get()).as("the blocked cleanup was interrupted").isInstanceOf(InterruptedException.class);
+    }
+
+    /** Cancels a job that polls for ever and has {@code cleanup} in a finally block; it must end CANCELLED. */
+    private static void cancelPollingJobWithCleanup(Runnable cleanup) throws Exception {
+        CountDownLatch busy = new CountDownLatch(1);
+        UseThread<Void> job = UseThread.useThread(() -> {
+            try {
+                busy.countDown();
+                while (true) {
+                    Poll.poll();
+                    Cancellation.checkpoint();
+                }
+            } finally {
+                cleanup.run();
+            }
+        });
+        busy.await();
+        job.cancel();
+        assertThat(job.await(Recorder.LIVENESS).state()).isEqualTo(CANCELLED);
+        job.close();
     }
 
     @Test

@@ -195,7 +195,7 @@ final class Arming {
         long wake = Long.MAX_VALUE;
         for (int i = TARGETS.size() - 1; i >= 0; i--) {
             Target t = TARGETS.get(i);
-            if (t.state.cancelledIntrusiveScopes == 0 || t.state.cancellations != t.cancellation || ARMED[ALL]) {
+            if (t.state.cancelledIntrusiveScopes == 0 || t.state.cancellations != t.cancellation) {
                 TARGETS.remove(i);
             } else if (now - t.nextLookNanos >= 0) {
                 due.add(t);
@@ -209,19 +209,23 @@ final class Arming {
     private static void follow(ThreadState state) {
         int cancellation;
         boolean stopped;
+        boolean allArmed;
         synchronized (Poll.LOCK) {
-            if (state.cancelledIntrusiveScopes == 0 || ARMED[ALL]) {
+            if (state.cancelledIntrusiveScopes == 0) {
                 return;
             }
             cancellation = state.cancellations;
             stopped = state.signalThrown;
+            allArmed = ARMED[ALL];
         }
-        arm(UNGROUPED); // hand-written polls (no group): nothing to deoptimize where there are none
+        if (!allArmed) {
+            arm(UNGROUPED); // hand-written polls (no group): nothing to deoptimize where there are none
+        }
         // Stopped already: sites armed before stopped it. The groups of its last cancellation still
         // armed: it likely runs the same code again (a worker whose requests time out often), so the
         // stack trace, a safepoint on JDK 17 that stalls every thread, waits for the first look,
         // which takes it only if the thread has not stopped by then.
-        boolean traceNow = !stopped && state.armedInEpoch != disarms;
+        boolean traceNow = !stopped && !allArmed && state.armedInEpoch != disarms;
         if (traceNow) {
             armGroupsOf(state, cancellation, FIRST_GROUPS);
         }
@@ -232,28 +236,44 @@ final class Arming {
             TARGETS.add(target);
         }
         if (traceNow) { // else nothing was armed for it yet: the first look interrupts it again if need be
-            interruptIfWaitingAgain(target);
+            interruptIfWaitingAgain(target, false);
         }
     }
 
     /**
-     * The cancellation's interrupt was delivered before the polls were armed. A thread that swallowed
-     * it (a woven {@code catch (InterruptedException e) {}} around a sleep, in a loop) may be waiting
-     * again, and now its polls are armed: interrupt it once more, so that it wakes up to them. Only
-     * while the same cancellation is in flight, after its own interrupt was sent (else the scope
-     * would take its own for someone else's and keep it), and no signal was thrown yet (cleanup on
-     * the way out is not disturbed), and through the shield's deferral, under Poll.LOCK: the scope's
-     * exit, which clears the interrupt it caused, cannot come between the check and the interrupt.
+     * Sends the cancellation's interrupt where it is needed, under Poll.LOCK, only while the same
+     * cancellation is in flight and after its interrupt was requested (else the scope would take its
+     * own for someone else's and keep it); the scope's exit, which clears the interrupt it caused,
+     * cannot come between the check and the interrupt. Before the signal is thrown:
+     * <ul>
+     * <li>an interrupt the thread is still owed ({@link ThreadState#interruptForCancellation()}: it
+     * was running when cancelled) is sent if it is blocked now, or, once the cancellation is as old
+     * as the global arm's bound ({@code late}, {@code usethread.poll.globalMillis}, 200 ms),
+     * whatever it does: it has not stopped at a poll, so it runs unwoven code or waits in a blocking
+     * read, which only an interrupt ends. Not sooner: a thread that merely waited for a core would
+     * be interrupted in the middle of its work (a write to a shared FileChannel);</li>
+     * <li>a thread that swallowed its interrupt (a woven {@code catch (InterruptedException e) {}}
+     * around a sleep, in a loop) and blocks again is interrupted once more, now that its polls are
+     * armed.</li>
+     * </ul>
+     * After the signal: its cleanup runs without an interrupt (see ThreadState#signalLeaving), unless
+     * it blocks past the cleanup budget ({@code usethread.cleanupMillis}).
      */
-    private static void interruptIfWaitingAgain(Target target) {
+    private static void interruptIfWaitingAgain(Target target, boolean late) {
         ThreadState state = target.state;
         Thread.State s = state.thread.getState();
-        if (s != Thread.State.WAITING && s != Thread.State.TIMED_WAITING) {
-            return;
-        }
+        boolean blocked = s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
+        boolean cleanupBlockedTooLong = blocked && System.nanoTime() - target.since >= Unwinding.CLEANUP_NANOS;
         synchronized (Poll.LOCK) {
-            if (state.cancelledIntrusiveScopes > 0 && state.cancellations == target.cancellation
-                    && state.interruptedFor == target.cancellation && !state.signalThrown) {
+            if (state.cancelledIntrusiveScopes == 0 || state.cancellations != target.cancellation
+                    || state.interruptedFor != target.cancellation) {
+                return;
+            }
+            if (state.signalThrown) {
+                if (cleanupBlockedTooLong) {
+                    state.interruptOrDefer();
+                }
+            } else if ((blocked || late) && !state.payOwedInterrupt() && blocked) {
                 state.interruptOrDefer();
             }
         }
@@ -269,9 +289,10 @@ final class Arming {
         Thread thread = target.state.thread;
         long age = System.nanoTime() - target.since;
         boolean unwinding = target.state.signalThrown;
-        if (!unwinding) {
+        boolean allArmed = isArmed(ALL); // then only the interrupt below may still be needed
+        if (!allArmed && !unwinding) {
             armGroupsOf(target.state, target.cancellation, FIRST_GROUPS);
-        } else if (age >= WHOLE_STACK_NANOS) {
+        } else if (!allArmed && age >= WHOLE_STACK_NANOS) {
             armGroupsOf(target.state, target.cancellation, Integer.MAX_VALUE);
         }
         if (age >= GLOBAL_NANOS && thread.getState() == Thread.State.RUNNABLE) {
@@ -280,7 +301,7 @@ final class Arming {
         long now = System.nanoTime();
         target.interval *= 2;
         target.nextLookNanos = now + target.interval;
-        interruptIfWaitingAgain(target);
+        interruptIfWaitingAgain(target, age >= GLOBAL_NANOS);
     }
 
     /** For tests: given the cancelled thread just before the arming thread takes its stack trace. */

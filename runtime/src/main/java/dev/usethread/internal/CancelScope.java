@@ -83,7 +83,21 @@ public final class CancelScope implements CancelEvent {
     private void interrupt(ThreadState target) {
         foreignInterrupt = target.thread.isInterrupted();
         interruptedThread = true;
-        target.interruptOrDefer();
+        target.interruptForCancellation();
+    }
+
+    static final int OWN_INTERRUPT = 1;
+    static final int FOREIGN_INTERRUPT = 2;
+
+    /**
+     * {@link #OWN_INTERRUPT} if this scope's cancellation interrupted (or is to interrupt) its thread,
+     * {@link #FOREIGN_INTERRUPT} if the thread's interrupt status was set by someone else before
+     * that, else 0.
+     */
+    int interruptOwnership() {
+        synchronized (lock) {
+            return !interruptedThread ? 0 : foreignInterrupt ? FOREIGN_INTERRUPT : OWN_INTERRUPT;
+        }
     }
 
     /**

@@ -73,6 +73,7 @@ final class ThreadState {
                     signal = target.trimmed(candidate.signal, candidate.frames);
                     state.unwinding.signalThrown();
                     state.signalThrown = true;
+                    state.signalLeaving();
                 }
             }
         } finally {
@@ -124,6 +125,7 @@ final class ThreadState {
     void signalThrownByRuntime() {
         unwinding.signalThrown();
         signalThrown = true;
+        signalLeaving();
     }
 
     /** A scope of this thread was exited: once no cancelled scope is left, unwinding is over. */
@@ -134,6 +136,9 @@ final class ThreadState {
             protectedRecheckNanos = 0;
             resourceWaitSinceNanos = 0;
             resourcePolls = 0;
+            synchronized (this) {
+                owedInterrupt = false;
+            }
         }
     }
 
@@ -223,6 +228,63 @@ final class ThreadState {
             }
         }
         return found;
+    }
+
+    /**
+     * The cancellation's interrupt, not sent yet: the thread was not blocked when it was cancelled.
+     * Its polls stop woven code without an interrupt, and an interrupt would close an interruptible
+     * channel it is using at that moment (a FileChannel the whole application shares). The arming
+     * thread sends it once the thread blocks, or if it has not stopped by its first look (unwoven
+     * code that checks the interrupt status, a blocking NIO read). Guarded by this.
+     */
+    private boolean owedInterrupt;
+
+    /**
+     * Interrupts this thread for its cancellation now if it is blocked (waiting, sleeping, parked),
+     * or when the poll sites are armed for good ({@code -Dusethread.poll=flag}: no arming thread
+     * follows it); otherwise owes it ({@link #owedInterrupt}).
+     */
+    synchronized void interruptForCancellation() {
+        Thread.State s = thread.getState();
+        if (Poll.ALWAYS_ARMED || s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
+            interruptOrDefer();
+        } else {
+            owedInterrupt = true;
+        }
+    }
+
+    /** Sends the owed interrupt, if any; true if there was one. */
+    synchronized boolean payOwedInterrupt() {
+        if (!owedInterrupt) {
+            return false;
+        }
+        owedInterrupt = false;
+        interruptOrDefer();
+        return true;
+    }
+
+    /**
+     * The cancellation's signal is thrown on this thread: the interrupt that was to wake it is not
+     * needed any more, and would disturb the cleanup on the way out (an interruptible channel it
+     * writes to there would close, a wait would end at once). Cleared, unless an interrupt of someone
+     * else's was set before the cancellation's. A cleanup that blocks for longer than the cleanup
+     * budget is interrupted again by the arming thread.
+     */
+    private void signalLeaving() {
+        synchronized (this) {
+            owedInterrupt = false;
+        }
+        boolean ours = false;
+        for (CancelScope s = top; s != null; s = s.parent()) { // no lock of ours held: a canceller holds its scope's, then ours
+            int ownership = s.interruptOwnership();
+            if (ownership == CancelScope.FOREIGN_INTERRUPT) {
+                return;
+            }
+            ours |= ownership == CancelScope.OWN_INTERRUPT;
+        }
+        if (ours) {
+            Thread.interrupted();
+        }
     }
 
     synchronized void interruptOrDefer() {

@@ -22,6 +22,19 @@ class AgentConfigTest {
         assertThat(c.dump()).isNull();
     }
 
+    /** Caches and queues that keep state across calls without a finally: never woven, even when included. */
+    @Test
+    void cachesAndLockFreeQueuesAreNeverWovenTheRestOfGuavaIs() {
+        for (String args : new String[] {null, "include=com.google.**,com.github.**,org.jctools.**"}) {
+            AgentConfig c = AgentConfig.parse(args, NONE);
+            assertThat(c.weavesApplicationClass("com.google.common.cache.LocalCache$Segment")).isFalse();
+            assertThat(c.weavesApplicationClass("com.github.benmanes.caffeine.cache.BoundedLocalCache")).isFalse();
+            assertThat(c.weavesApplicationClass("org.jctools.queues.MpscArrayQueue")).isFalse();
+            assertThat(c.weavesApplicationClass("com.google.common.collect.ImmutableList")).isTrue();
+            assertThat(c.weavesApplicationClass("com.google.common.cachex.Other")).isTrue();
+        }
+    }
+
     @Test
     void agentArgumentsIncludeExcludeJdkVerboseDump() {
         AgentConfig c = AgentConfig.parse(

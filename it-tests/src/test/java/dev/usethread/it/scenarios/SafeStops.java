@@ -41,7 +41,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * deadlines before the weaver let acquisition and release finish).</li>
  * <li>{@code caches}: four threads read Guava and Caffeine loading caches under short random
  * deadlines that land in the loaders; afterwards every key loads (a load cut short must not leave
- * its key blocked).</li>
+ * its key blocked, nor the cache spinning: woven, Guava's cache left a key loading for ever, and
+ * Caffeine's write buffer a claimed, empty slot that {@code invalidateAll} waited for for ever, so
+ * the agent never weaves either; the loaders are woven).</li>
  * </ul>
  * Prints {@code KEY value} lines from the main thread only.
  */
@@ -547,6 +549,12 @@ public final class SafeStops {
         for (Thread worker : workers) {
             worker.join(BOUND.toMillis() * 4);
             if (worker.isAlive()) {
+                for (java.util.Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
+                    System.out.println("THREAD " + t.getKey() + " " + t.getKey().getState());
+                    for (StackTraceElement e : t.getValue()) {
+                        System.out.println("    at " + e);
+                    }
+                }
                 Harness.fail(worker.getName() + " still running");
             }
         }
