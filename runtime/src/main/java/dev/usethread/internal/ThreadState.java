@@ -234,8 +234,8 @@ final class ThreadState {
      * The cancellation's interrupt, not sent yet: the thread was not blocked when it was cancelled.
      * Its polls stop woven code without an interrupt, and an interrupt would close an interruptible
      * channel it is using at that moment (a FileChannel the whole application shares). The arming
-     * thread sends it once the thread blocks, or if it has not stopped by its first look (unwoven
-     * code that checks the interrupt status, a blocking NIO read). Guarded by this.
+     * thread sends it once the thread blocks, or if it has not stopped 200 ms after the cancel
+     * (unwoven code that checks the interrupt status, a blocking NIO read). Guarded by this.
      */
     private boolean owedInterrupt;
 
