@@ -273,8 +273,10 @@ final class Arming {
                 if (cleanupBlockedTooLong) {
                     state.interruptOrDefer();
                 }
-            } else if ((blocked || late) && !state.payOwedInterrupt() && blocked) {
-                state.interruptOrDefer();
+            } else if (blocked || late) {
+                if (!state.payOwedInterrupt() && blocked) {
+                    state.interruptOrDefer(); // it swallowed its interrupt and blocks again
+                }
             }
         }
     }

@@ -322,16 +322,7 @@ public final class CancelScope implements CancelEvent {
     }
 
     /** What {@link #pollSignal()} found. */
-    static final class PollSignal {
-        final CancelledSignal signal;
-        final StackTraceElement[] frames;
-        final int protectedCode;
-
-        PollSignal(CancelledSignal signal, StackTraceElement[] frames, int protectedCode) {
-            this.signal = signal;
-            this.frames = frames;
-            this.protectedCode = protectedCode;
-        }
+    record PollSignal(CancelledSignal signal, StackTraceElement[] frames, int protectedCode) {
     }
 
     /**

@@ -126,7 +126,10 @@ final class ProtectedCode {
         }
     }
 
-    /** A method's class and name, as a stack trace shows them. */
+    /**
+     * A method's class and name, as a stack trace shows them. Not a record: a record's equals and
+     * hashCode link an invokedynamic call site on first use, on the first cancellation's path.
+     */
     private static final class FrameKey {
         final String className;
         final String method;

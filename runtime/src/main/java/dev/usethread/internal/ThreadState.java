@@ -69,8 +69,8 @@ final class ThreadState {
             if (target != null && !state.unwinding.letsCleanupGoOn(inHandlerLoop) && !state.stillInProtectedCode()) {
                 CancelScope.PollSignal candidate = target.pollSignal();
                 state.protectedChecks++;
-                if (!state.waitsFor(candidate.protectedCode)) {
-                    signal = target.trimmed(candidate.signal, candidate.frames);
+                if (!state.waitsFor(candidate.protectedCode())) {
+                    signal = target.trimmed(candidate.signal(), candidate.frames());
                     state.unwinding.signalThrown();
                     state.signalThrown = true;
                     state.signalLeaving();

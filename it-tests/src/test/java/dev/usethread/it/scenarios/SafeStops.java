@@ -462,12 +462,7 @@ public final class SafeStops {
                 worker.start();
                 workers.add(worker);
             }
-            for (Thread worker : workers) {
-                worker.join(BOUND.toMillis() * 4);
-                if (worker.isAlive()) {
-                    Harness.fail(worker.getName() + " still running");
-                }
-            }
+            joinAll(workers);
             if (!failures.isEmpty()) {
                 failures.get(0).printStackTrace(System.out);
                 Harness.fail(pool.name + ": " + failures.size() + " queries failed, first " + failures.get(0));
