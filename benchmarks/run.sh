@@ -159,28 +159,33 @@ fi
 
 # 4. Agent start-up: an application that loads ~3,000 classes, with and without -javaagent; and,
 # to tell what any agent costs from what usethread adds, with an agent that does nothing and with
-# one whose transformer returns every class unchanged (BaselineAgent, in the benchmarks jar).
+# one whose transformer returns every class unchanged (BaselineAgent, in the benchmarks jar); and
+# with the woven-class cache (cache=), filled by one run before the timed ones.
 if section startup 4-startup; then
 say "### Agent start-up (whole JVM, ms, median of $START_RUNS, app loads 3,000 classes)"
 if [[ -z "$AGENT" ]]; then
   say "Not measured: no agent jar (build the agent module first)."
   for v in $JDKS; do "$(jdk_home "$v")/bin/java" -cp "$JAR" dev.usethread.bench.StartupApp > /dev/null; done
 else
-  say "| JDK | GC | without agent | empty agent | no-op transformer | usethread agent | added by usethread agent | of which any agent with a transformer |"
-  say "|---|---|---|---|---|---|---|---|"
+  say "| JDK | GC | without agent | empty agent | no-op transformer | usethread agent | added by usethread agent | of which any agent with a transformer | usethread agent, warm \`cache=\` | added with the cache |"
+  say "|---|---|---|---|---|---|---|---|---|---|"
   for v in $JDKS; do
     for gc in $GCS; do
       log "start-up JDK $v $gc"
-      java="$(jdk_home "$v")/bin/java"; w=(); e=(); t=(); g=()
+      java="$(jdk_home "$v")/bin/java"; w=(); e=(); t=(); g=(); c=()
+      cache=$ROOT/benchmarks/target/startup-cache; rm -rf "$cache"
+      "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT=cache=$cache" -cp "$JAR" dev.usethread.bench.StartupApp > /dev/null
       for ((i = 0; i < START_RUNS; i++)); do
         w+=("$(wall_ms "$java" "-XX:+Use${gc}GC" -cp "$JAR" dev.usethread.bench.StartupApp)")
         e+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$JAR" -cp "$JAR" dev.usethread.bench.StartupApp)")
         t+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$JAR=transformer" -cp "$JAR" dev.usethread.bench.StartupApp)")
         g+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT" -cp "$JAR" dev.usethread.bench.StartupApp)")
+        c+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT=cache=$cache" -cp "$JAR" dev.usethread.bench.StartupApp)")
       done
       wm=$(printf '%s\n' "${w[@]}" | median); em=$(printf '%s\n' "${e[@]}" | median)
       tm=$(printf '%s\n' "${t[@]}" | median); gm=$(printf '%s\n' "${g[@]}" | median)
-      say "| $v | $gc | $wm | $em | $tm | $gm | $((gm - wm)) ms | $((tm - wm)) ms |"
+      cm=$(printf '%s\n' "${c[@]}" | median)
+      say "| $v | $gc | $wm | $em | $tm | $gm | $((gm - wm)) ms | $((tm - wm)) ms | $cm | $((cm - wm)) ms |"
     done
   done
 fi
@@ -358,26 +363,30 @@ column_medians() {
 if [[ -z "$AGENT" || ! -x /usr/bin/time ]]; then
   say "Not measured: needs the agent jar (build the agent module) and /usr/bin/time (Debian package time)."
 else
-  say "### Real programs with default weaving (whole process and peak RSS; median of $PAIRS alternating plain/agent pairs, ratios per pair)"
-  say "| JDK | program | plain ms | agent ms | agent/plain | plain MiB | agent MiB | agent/plain |"
-  say "|---|---|---|---|---|---|---|---|"
+  say "### Real programs with default weaving (whole process and peak RSS; median of $PAIRS alternating plain/agent/cached triples, ratios per triple; \"cached\": the agent with \`cache=\`, filled by one run before)"
+  say "| JDK | program | plain ms | agent ms | agent/plain | plain MiB | agent MiB | agent/plain | cached ms | cached/plain | cached MiB | cached/plain |"
+  say "|---|---|---|---|---|---|---|---|---|---|---|---|"
   for v in $PROG_JDKS; do
     for prog in ecj ecj-young scalac; do
       log "programs JDK $v $prog"
       java="$(jdk_home "$v")/bin/java"; rows=""
+      cache=$PROG/cache; rm -rf "$cache"; run_program "$prog" "$java" "-javaagent:$AGENT=cache=$cache" > /dev/null
       for ((i = 0; i < PAIRS; i++)); do
         p=$(run_program "$prog" "$java"); a=$(run_program "$prog" "$java" "-javaagent:$AGENT")
-        rows+="$p $a"$'\n'
+        c=$(run_program "$prog" "$java" "-javaagent:$AGENT=cache=$cache")
+        rows+="$p $a $c"$'\n'
       done
-      # columns: plain ms, plain KiB, agent ms, agent KiB, time ratio, RSS ratio
-      read -r pm pk am ak tr mr < <(printf '%s' "$rows" | awk '{print $1, $2, $3, $4, $3 / $1, $4 / $2}' | column_medians)
+      # columns: plain ms, plain KiB, agent ms, agent KiB, time ratio, RSS ratio, cached ms, KiB, time and RSS ratios
+      read -r pm pk am ak tr mr cm ck ctr cmr < <(printf '%s' "$rows" \
+        | awk '{print $1, $2, $3, $4, $3 / $1, $4 / $2, $5, $6, $5 / $1, $6 / $2}' | column_medians)
       case $prog in
         ecj) name="ECJ, commons-lang3" ;;
         ecj-young) name="ECJ, commons-lang3, -Xmn64m" ;;
         *) name="scalac, scala-parser-combinators" ;;
       esac
       say "$(awk -v v="$v" -v n="$name" -v pm="$pm" -v am="$am" -v tr="$tr" -v pk="$pk" -v ak="$ak" -v mr="$mr" \
-        'BEGIN {printf "| %s | %s | %d | %d | %.3f | %d | %d | %.3f |", v, n, pm, am, tr, pk / 1024, ak / 1024, mr}')"
+        -v cm="$cm" -v ctr="$ctr" -v ck="$ck" -v cmr="$cmr" \
+        'BEGIN {printf "| %s | %s | %d | %d | %.3f | %d | %d | %.3f | %d | %.3f | %d | %.3f |", v, n, pm, am, tr, pk / 1024, ak / 1024, mr, cm, ctr, ck / 1024, cmr}')"
     done
   done
   say ""

@@ -1,11 +1,15 @@
 package dev.usethread.agent;
 
+import dev.usethread.agent.cache.WovenClassCache;
 import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.config.ConfigException;
+import dev.usethread.agent.config.Quote;
 import dev.usethread.agent.handoff.HandOffTransformer;
 import dev.usethread.agent.weave.ForceInlineMarker;
 import dev.usethread.agent.weave.PollSites;
+import dev.usethread.agent.weave.Weaver;
 import dev.usethread.internal.AgentStatus;
+import java.io.File;
 import java.io.IOException;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -82,7 +86,7 @@ public final class AgentMain {
         boolean propagate = config.propagate() && AgentMain.class.getClassLoader() == null;
         preloadRuntime(inst, propagate, config.intrusiveExecutors());
         letModulesReadRuntime(inst);
-        transformer = new PollTransformer(config);
+        transformer = new PollTransformer(config, openCache(config, jarPath));
         inst.addTransformer(transformer, true);
         AgentStatus.markInstalled();
         int retransformed = retransformLoaded(inst, late, config);
@@ -101,6 +105,42 @@ public final class AgentMain {
             PollTransformer t = transformer;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(t.summary()),
                     "usethread-agent-summary"));
+        }
+    }
+
+    /**
+     * The woven-class cache ({@code cache=}), written when the JVM exits; null if not asked for or the
+     * agent jar cannot be read (said). Its file is for this agent jar's build only.
+     */
+    private static WovenClassCache openCache(AgentConfig config, String jarPath) {
+        if (config.cache() == null) {
+            return null;
+        }
+        long build;
+        try {
+            build = WovenClassCache.build(new File(jarPath), Weaver.mode());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("[usethread-agent] cache=" + Quote.of(config.cache().toString())
+                    + ": not used: cannot read the agent jar " + Quote.of(String.valueOf(jarPath)));
+            return null;
+        }
+        WovenClassCache cache = WovenClassCache.open(config.cache(), build);
+        Runtime.getRuntime().addShutdownHook(new PersistCache(cache));
+        return cache;
+    }
+
+    /** Writes the cache at exit; a class, not a method reference, to keep start-up free of lambda bootstraps. */
+    private static final class PersistCache extends Thread {
+        private final WovenClassCache cache;
+
+        PersistCache(WovenClassCache cache) {
+            super("usethread-agent-cache");
+            this.cache = cache;
+        }
+
+        @Override
+        public void run() {
+            cache.persist();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.usethread.agent;
 
+import dev.usethread.agent.cache.WovenClassCache;
 import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.weave.Weaver;
 import dev.usethread.internal.Events;
@@ -25,10 +26,12 @@ final class PollTransformer implements ClassFileTransformer {
     final AtomicLong weaveNanos = new AtomicLong();
     private final Map<String, String> skipped = new ConcurrentHashMap<>();
     private final ClassDump dump;
+    private final WovenClassCache cache; // null unless cache= is given and usable
 
-    PollTransformer(AgentConfig config) {
+    PollTransformer(AgentConfig config, WovenClassCache cache) {
         this.config = config;
         this.dump = config.dump() == null ? null : new ClassDump(config.dump());
+        this.cache = cache;
     }
 
     private static boolean isRuntimeClass(String className) {
@@ -68,28 +71,41 @@ final class PollTransformer implements ClassFileTransformer {
         }
         try {
             long t0 = System.nanoTime();
+            WovenClassCache.Hit hit = cache == null ? null : cache.find(classfileBuffer);
+            if (hit != null) {
+                weaveNanos.addAndGet(System.nanoTime() - t0);
+                return woven(className, hit.bytes(), hit.polls());
+            }
             Weaver.Outcome outcome = Weaver.weave(classfileBuffer);
             weaveNanos.addAndGet(System.nanoTime() - t0);
             if (outcome.skipReason() != null) {
-                skip(className, outcome.skipReason());
+                skip(className, outcome.skipReason()); // not kept: weighed again in every run, and said
                 return null;
             }
-            if (!outcome.woven()) {
-                classesWithoutPolls.incrementAndGet();
-                return null;
+            if (cache != null) {
+                cache.add(classfileBuffer, outcome.bytes(), outcome.polls());
             }
-            event(className, outcome.polls(), null);
-            classesWoven.incrementAndGet();
-            pollsWoven.addAndGet(outcome.polls());
-            if (dump != null) {
-                dump.write(className, outcome.bytes());
-            }
-            return outcome.bytes();
+            return woven(className, outcome.bytes(), outcome.polls());
         } catch (Throwable t) {
             // Whatever happens, the class is defined as it was.
             skip(className, "weaving failed: " + t);
             return null;
         }
+    }
+
+    /** Counts a class woven ({@code bytes} null: nothing to poll) and returns what the JVM is to define. */
+    private byte[] woven(String className, byte[] bytes, int polls) {
+        if (bytes == null) {
+            classesWithoutPolls.incrementAndGet();
+            return null;
+        }
+        event(className, polls, null);
+        classesWoven.incrementAndGet();
+        pollsWoven.addAndGet(polls);
+        if (dump != null) {
+            dump.write(className, bytes);
+        }
+        return bytes;
     }
 
     boolean inScope(ClassLoader loader, String internalName) {
@@ -147,6 +163,10 @@ final class PollTransformer implements ClassFileTransformer {
                 .append(pollsWoven.get()).append(" polls, ").append(classesWithoutPolls.get())
                 .append(" in scope without code to poll, ").append(skipped.size()).append(" left unwoven; weaving took ")
                 .append(weaveNanos.get() / 1_000_000).append(" ms");
+        if (cache != null) {
+            s.append("; ").append(cache.hits()).append(" classes copied from the cache, ").append(cache.added())
+                    .append(" added to it");
+        }
         if (dump != null && dump.failures.get() > 0) {
             s.append("; ").append(dump.failures.get()).append(" classes not dumped");
         }

@@ -2,9 +2,6 @@ package dev.usethread.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -29,7 +26,7 @@ class ClassDumpTest {
     @Test
     void namesThatWouldLeaveTheDirectoryAreRefusedAndSaidOnce(@TempDir Path tmp) throws Exception {
         Path outside = tmp.resolve("outside");
-        String err = capturingStderr(() -> {
+        String err = StandardError.capture(() -> {
             ClassDump dump = new ClassDump(tmp.resolve("d"));
             // defineClass(".tmp.x.Pwned") gives "/tmp/x/Pwned"; dots and empty parts climb out.
             dump.write(outside + "/Pwned", BYTES);
@@ -53,7 +50,7 @@ class ClassDumpTest {
         Files.createDirectories(d.resolve("org"));
         Path victim = Files.writeString(tmp.resolve("victim"), "keep");
         Files.createSymbolicLink(d.resolve("org/Foo.class"), victim);
-        String err = capturingStderr(() -> {
+        String err = StandardError.capture(() -> {
             ClassDump dump = new ClassDump(d);
             dump.write("com/acme/Foo", BYTES);
             dump.write("org/Foo", BYTES);
@@ -72,7 +69,7 @@ class ClassDumpTest {
     @Test
     void aDirectoryThatCannotBeCreatedIsSaidOnce(@TempDir Path tmp) throws Exception {
         Path file = Files.writeString(tmp.resolve("file"), "x");
-        String err = capturingStderr(() -> {
+        String err = StandardError.capture(() -> {
             ClassDump dump = new ClassDump(file.resolve("d"));
             dump.write("a/B", BYTES);
             dump.write("a/C", BYTES);
@@ -80,17 +77,5 @@ class ClassDumpTest {
         });
         assertThat(err.lines()).hasSize(1);
         assertThat(err).contains("cannot create the directory");
-    }
-
-    private static String capturingStderr(Runnable r) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            r.run();
-        } finally {
-            System.setErr(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
     }
 }

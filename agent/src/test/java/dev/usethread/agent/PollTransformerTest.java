@@ -11,7 +11,7 @@ class PollTransformerTest {
     private static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
 
     private static PollTransformer with(String args) {
-        return new PollTransformer(AgentConfig.parse(args, new Properties()));
+        return new PollTransformer(AgentConfig.parse(args, new Properties()), null);
     }
 
     @Test

@@ -133,6 +133,7 @@ class AgentStartupTest {
             {"include=com.acme.***", "malformed pattern"},
             {"verbose=maybe", "option 'verbose' takes true or false"},
             {"dump", "option 'dump' needs a value"},
+            {"cache=", "option 'cache' needs a directory"},
             {"config=/nonexistent/usethread.properties", "cannot read config file"},
             {"config=/dev/zero", "cannot read config file '/dev/zero': not a regular file"},
             {"jdk=java.util", "option 'jdk' may not name 'java.util': it would weave JDK code"},
@@ -320,5 +321,51 @@ class AgentStartupTest {
         }
         assertThat(out.stderr).as(out.toString()).contains("dev is a link or a file, not a directory")
                 .contains("classes not dumped");
+    }
+
+    /**
+     * cache=: the second run copies what the first wove, and defines the same bytes (the dumps of both
+     * runs are identical), and a cancellation stops the script just as well.
+     */
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void theCacheGivesTheNextRunTheSameWovenClasses(int feature, String jdk, @TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("cache");
+        long[][] counts = new long[2][];
+        for (int run = 0; run < 2; run++) {
+            Path dump = dir.resolve("dump" + run);
+            ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent("cache=" + cache + ";dump=" + dump + ";verbose"),
+                    PKG + "GroovyScript");
+            ScenarioTest.assertStandardRun(out,
+                    "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*");
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("(\\d+) classes copied from the cache, (\\d+) added to it").matcher(out.stderr);
+            assertThat(m.find()).as(out.toString()).isTrue();
+            counts[run] = new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+            assertThat(out.stderr).as(out.toString()).doesNotContain("[usethread-agent] cache=");
+        }
+        assertThat(counts[0][0]).as("first run: nothing to copy").isZero();
+        assertThat(counts[0][1]).as("first run: classes kept").isGreaterThan(500);
+        assertThat(counts[1][0]).as("second run: classes copied").isGreaterThanOrEqualTo(counts[0][1] * 9 / 10);
+        assertThat(counts[1][1]).as("second run: classes added").isLessThan(counts[0][1] / 10);
+        Map<String, byte[]> first = dumped(dir.resolve("dump0"));
+        Map<String, byte[]> second = dumped(dir.resolve("dump1"));
+        // The script engine may load a class or two more or fewer, depending on timing.
+        java.util.Set<String> both = new java.util.TreeSet<>(first.keySet());
+        both.retainAll(second.keySet());
+        assertThat(both.size()).as("classes dumped by both runs").isGreaterThanOrEqualTo(first.size() * 95 / 100);
+        for (String name : both) {
+            assertThat(second.get(name)).as(name).isEqualTo(first.get(name));
+        }
+    }
+
+    private static Map<String, byte[]> dumped(Path dir) throws Exception {
+        Map<String, byte[]> out = new java.util.TreeMap<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                out.put(dir.relativize(p).toString(), Files.readAllBytes(p));
+            }
+        }
+        return out;
     }
 }

@@ -160,6 +160,6 @@ class ScenarioTest {
         assertThat(out.get("ATTEMPT2")).as(out.toString()).startsWith("CANCELLED");
         assertThat(out.get("THROWN_AT")).as(out.toString()).matches(thrownAt);
         assertThat(out.get("BYSTANDER")).as(out.toString()).isEqualTo("OK");
-        assertThat(out.stderr).as(out.toString()).doesNotContain("left unwoven");
+        assertThat(out.stderr).as(out.toString()).doesNotContain("[usethread-agent] left unwoven:");
     }
 }

@@ -34,6 +34,8 @@ public final class AgentConfig {
             "                      inside them would leave shared JDK state, such as locks and queues, broken)",
             "  verbose[=true|false] print what is woven at start-up and a summary at exit",
             "  dump=<directory>    write every woven class file under this directory",
+            "  cache=<directory>   keep woven classes in this directory across runs: later start-ups copy them",
+            "                      instead of weaving again (written at exit, only for this agent build)",
             "  propagate=true|false tasks a job hands to executors, ForkJoin and CompletableFuture run under the",
             "                      job's cancellation (default true)",
             "  executors=interrupt|intrusive with intrusive, FutureTask.cancel(true) and completing a CompletableFuture",
@@ -44,7 +46,7 @@ public final class AgentConfig {
 
     /** Option names in the order they are documented. */
     public static final List<String> OPTIONS =
-            List.of("include", "exclude", "jdk", "verbose", "dump", "config", "propagate", "executors");
+            List.of("include", "exclude", "jdk", "verbose", "dump", "cache", "config", "propagate", "executors");
 
     /** A config file holds a few lines; anything bigger is a mistake, and must not cost the JVM its heap. */
     static final int MAX_FILE_BYTES = 64 * 1024;
@@ -54,6 +56,7 @@ public final class AgentConfig {
     private final List<ClassPattern> jdk;
     private final boolean verbose;
     private final Path dump;
+    private final Path cache;
     private final boolean propagate;
     private final boolean intrusiveExecutors;
     private final Map<String, String> effective;
@@ -75,11 +78,8 @@ public final class AgentConfig {
             }
         }
         this.verbose = bool(values, "verbose");
-        String d = values.get("dump");
-        if (d != null && d.isEmpty()) {
-            throw new ConfigException("usethread agent: option 'dump' needs a directory (dump=<directory>)");
-        }
-        this.dump = d == null ? null : Paths.get(d);
+        this.dump = directory(values, "dump");
+        this.cache = directory(values, "cache");
         this.propagate = !values.containsKey("propagate") || bool(values, "propagate");
         String executors = values.getOrDefault("executors", "interrupt");
         if (!executors.equals("interrupt") && !executors.equals("intrusive")) {
@@ -290,6 +290,27 @@ public final class AgentConfig {
 
     public Path dump() {
         return dump;
+    }
+
+    /** The directory of the woven-class cache, or null (no cache: the default). */
+    public Path cache() {
+        return cache;
+    }
+
+    /** A directory option's path, or null if not given; an empty or malformed one is refused. */
+    private Path directory(Map<String, String> values, String name) {
+        String v = values.get(name);
+        if (v == null) {
+            return null;
+        }
+        if (v.isEmpty()) {
+            throw new ConfigException("usethread agent: option '" + name + "' needs a directory (" + name + "=<directory>)");
+        }
+        try {
+            return Paths.get(v);
+        } catch (InvalidPathException e) {
+            throw new ConfigException("usethread agent: option " + shown(name, v) + " is not a path");
+        }
     }
 
     /** Whether work handed to other threads follows the job's cancellation (on unless turned off). */

@@ -72,6 +72,11 @@ public final class Weaver {
     /** Whether the byte patcher weaves ({@code -Dusethread.weaver=asm}: it only checks, and ASM weaves). */
     static final boolean PATCH_BYTES = !"asm".equals(System.getProperty("usethread.weaver"));
 
+    /** The weaver in use, {@code patch} or {@code asm}: part of the woven-class cache's key. */
+    public static String mode() {
+        return PATCH_BYTES ? "patch" : "asm";
+    }
+
     /**
      * Weaves with the byte patcher. ASM weaves only a class the patcher read completely and declined
      * because a short branch no longer fits (ASM widens it), and only if ASM copies the class without

@@ -73,6 +73,12 @@ class AgentConfigTest {
                 .hasMessageContaining("malformed pattern in option 'include=a/b'");
         assertThatThrownBy(() -> AgentConfig.parse("verbose=yes", NONE)).hasMessageContaining("true or false");
         assertThatThrownBy(() -> AgentConfig.parse("dump=", NONE)).hasMessageContaining("needs a directory");
+        assertThatThrownBy(() -> AgentConfig.parse("cache=", NONE))
+                .hasMessageContaining("option 'cache' needs a directory (cache=<directory>)");
+        assertThatThrownBy(() -> AgentConfig.parse("cache=/tmp/a\u0000b", NONE))
+                .hasMessageContaining("option 'cache=/tmp/a\\u0000b' is not a path");
+        assertThat(AgentConfig.parse("cache=/tmp/woven", NONE).cache()).isEqualTo(java.nio.file.Paths.get("/tmp/woven"));
+        assertThat(AgentConfig.parse("", NONE).cache()).isNull();
         assertThatThrownBy(() -> AgentConfig.parse("exclude", NONE)).hasMessageContaining("needs a value");
         Properties props = new Properties();
         props.setProperty("usethread.jdk", "java..util");

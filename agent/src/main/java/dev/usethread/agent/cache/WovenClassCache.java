@@ -1,0 +1,643 @@
+package dev.usethread.agent.cache;
+
+import dev.usethread.agent.config.Quote;
+import java.io.File;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
+
+/**
+ * The opt-in store of woven class files ({@code cache=<directory>}): what weaving a class gave, kept
+ * across JVM runs so that the next start-up copies it instead of weaving again. Weaving depends only on
+ * the class file's bytes and on the agent build, so an entry is found by the bytes (their length,
+ * CRC-32 and CRC-32C, which the JVM computes with intrinsics) in the file of this agent build
+ * ({@code woven-<build>.bin}; the build is a CRC of the agent jar and the weaver in use).
+ *
+ * <p>At start-up only the file's index is read (a hash table: one or two probes a class, which matters
+ * while start-up runs this code interpreted); a woven class is read when its class loads, through a
+ * window of the file (classes are stored in the order a run loaded them, so the next run reads the file
+ * about once, front to back). What this run weaves that the file does not hold is spooled to an unlinked
+ * file and merged into a fresh copy of the cache file when the JVM exits, which then replaces the old
+ * one in one rename: a reader never sees half a file, and of two JVMs that exit at once the later one's
+ * file wins (the other's new entries are woven again next time). Only woven classes and classes with
+ * nothing to poll are kept; a class left unwoven is weighed again, and said again, in each run.
+ *
+ * <p>The file is trusted like the class path: it is written readable and writable by its owner only,
+ * and is not read if it is a link, if others may write it, or (where the file system says) if it is not
+ * owned by this process's user. Reading and writing it never throws: a problem is said once on
+ * standard error and the agent weaves as if there were no cache.
+ */
+public final class WovenClassCache {
+    static final int MAGIC = 0x55545743; // "UTWC"
+    static final int FORMAT = 1;
+    static final int HEADER = 4 + 4 + 8 + 4; // magic, format, build, slots
+    /**
+     * A slot of the index, an open-addressing hash table: key, original length (0: empty), polls, offset,
+     * length, and a CRC-32C of the woven bytes (checked before they are used: a damaged disk block is
+     * woven again, never defined).
+     */
+    static final int ENTRY = 8 + 4 + 4 + 4 + 4 + 4;
+    /** The file stops growing here: a cache is not worth more disk than this. */
+    static final long MAX_FILE_BYTES = 512L << 20;
+    static final int WINDOW = 64 * 1024;
+
+    /** A woven class copied from the cache: its bytes (null: nothing to poll, leave it as it was) and polls. */
+    public static final class Hit {
+        private final byte[] bytes;
+        private final int polls;
+
+        Hit(byte[] bytes, int polls) {
+            this.bytes = bytes;
+            this.polls = polls;
+        }
+
+        public byte[] bytes() {
+            return bytes;
+        }
+
+        public int polls() {
+            return polls;
+        }
+    }
+
+    private static final Hit NOTHING_TO_POLL = new Hit(null, 0);
+
+    private final Path dir;
+    private final Path file;
+    private final long build;
+    private final Stored stored; // null: no usable file at start-up
+    private FileChannel spool; // created on the first entry this run adds
+    private ByteBuffer spoolBuffer; // with the spool
+    private long spooled; // bytes written to the spool, including the buffer's
+    private final List<Entry> added = new ArrayList<>();
+    private volatile boolean closed;
+    private boolean failed;
+    private volatile boolean saidUnreadable;
+    private long hits;
+
+    private WovenClassCache(Path dir, long build, Stored stored) {
+        this.dir = dir;
+        this.file = dir.resolve(fileName(build));
+        this.build = build;
+        this.stored = stored;
+    }
+
+    static String fileName(long build) {
+        return "woven-" + Long.toHexString(build) + ".bin";
+    }
+
+    /**
+     * This agent build: a CRC-32 of the agent jar, mixed with the weaver in use ({@code usethread.weaver}),
+     * so that a rebuilt agent never reads what another build wove.
+     */
+    public static long build(File agentJar, String weaver) throws IOException {
+        byte[] jar;
+        try (RandomAccessFile in = new RandomAccessFile(agentJar, "r")) {
+            long size = in.length();
+            if (size > 64L << 20) {
+                throw new IOException("the agent jar is larger than 64 MiB");
+            }
+            jar = new byte[(int) size];
+            in.readFully(jar);
+        }
+        CRC32 crc = new CRC32();
+        crc.update(jar, 0, jar.length);
+        CRC32C mode = new CRC32C();
+        byte[] w = weaver.getBytes(StandardCharsets.UTF_8);
+        mode.update(w, 0, w.length);
+        return crc.getValue() << 32 | mode.getValue();
+    }
+
+    /** Opens the cache in {@code dir} for this agent build; never null, never throws. */
+    public static WovenClassCache open(Path dir, long build) {
+        Path file = dir.resolve(fileName(build));
+        Stored stored = null;
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            say(dir, "not used: not a directory");
+            WovenClassCache none = new WovenClassCache(dir, build, null);
+            none.failed = true;
+            return none;
+        }
+        try {
+            String refused = untrusted(file);
+            if (refused != null) {
+                say(dir, "not read (it will be written anew): " + refused);
+            } else {
+                stored = Stored.open(file.toFile(), build);
+            }
+        } catch (NoSuchFileException e) {
+            // the first run with this agent build
+        } catch (IOException | RuntimeException e) {
+            if (Files.isDirectory(dir)) { // otherwise it cannot be created: said when the first class is kept
+                say(dir, "not read (it will be written anew): " + reason(e));
+            }
+        }
+        return new WovenClassCache(dir, build, stored);
+    }
+
+    /**
+     * Null if the cache file may be read: a regular file (not a link) that group and others may not
+     * write and that this process's user owns (checked where the file system has the "unix" view).
+     */
+    static String untrusted(Path file) throws IOException {
+        Map<String, Object> unix;
+        try {
+            unix = Files.readAttributes(file, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? null : "not a regular file";
+        }
+        int mode = (Integer) unix.get("mode");
+        if ((mode & 0170000) != 0100000) {
+            return "not a regular file";
+        }
+        if ((mode & 022) != 0) {
+            return "group or others may write it (mode " + Integer.toOctalString(mode & 0777) + ")";
+        }
+        Integer me = processUid();
+        if (me != null && !me.equals(unix.get("uid"))) {
+            return "owned by uid " + unix.get("uid") + ", not by this process's uid " + me;
+        }
+        return null;
+    }
+
+    /** This process's uid, where the file system tells it (Linux: the owner of /proc/self), or null. */
+    private static Integer processUid() {
+        try {
+            return (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The CRC-32C of woven bytes (0 for none). */
+    static int crc(byte[] woven) {
+        return woven == null ? 0 : crc(woven, woven.length);
+    }
+
+    private static int crc(byte[] bytes, int length) {
+        if (length == 0) {
+            return 0;
+        }
+        CRC32C c = new CRC32C();
+        c.update(bytes, 0, length);
+        return (int) c.getValue();
+    }
+
+    /** Where a key's probing starts in a table of {@code slots} (a power of two). */
+    static int slot(long key, int slots) {
+        return (int) (key ^ key >>> 32) & (slots - 1);
+    }
+
+    /** The key of a class file: CRC-32 in the high half, CRC-32C in the low half. */
+    static long key(byte[] classFile) {
+        CRC32 a = new CRC32();
+        a.update(classFile, 0, classFile.length);
+        CRC32C b = new CRC32C();
+        b.update(classFile, 0, classFile.length);
+        return a.getValue() << 32 | b.getValue();
+    }
+
+    /** The stored outcome of weaving these bytes, or null if this agent build has not woven them before. */
+    public Hit find(byte[] classFile) {
+        Stored s = stored;
+        if (s == null) {
+            return null;
+        }
+        Hit hit;
+        try {
+            hit = s.find(key(classFile), classFile.length);
+        } catch (IOException | RuntimeException e) {
+            if (!closed && !saidUnreadable) { // at exit the file is closed under late class loads: they are woven
+                saidUnreadable = true;
+                say(dir, "cannot be read, weaving instead (the file is written anew at exit): " + reason(e));
+            }
+            return null;
+        }
+        if (hit != null) {
+            synchronized (this) {
+                hits++;
+            }
+        }
+        return hit;
+    }
+
+    /** Keeps what weaving gave ({@code woven} null: nothing to poll) for the next runs. */
+    public void add(byte[] classFile, byte[] woven, int polls) {
+        long key = key(classFile);
+        int length = woven == null ? 0 : woven.length;
+        synchronized (this) {
+            if (closed || failed || (stored == null ? 0 : stored.size) + spooled + length + ENTRY > MAX_FILE_BYTES) {
+                return;
+            }
+            try {
+                if (spool == null) {
+                    spool = newSpool();
+                    spoolBuffer = ByteBuffer.allocate(64 * 1024);
+                }
+                if (length > spoolBuffer.remaining()) {
+                    flushSpool();
+                }
+                if (length > spoolBuffer.capacity()) {
+                    write(spool, ByteBuffer.wrap(woven));
+                } else if (length > 0) {
+                    spoolBuffer.put(woven);
+                }
+            } catch (IOException | RuntimeException e) {
+                fail("new classes not kept: " + reason(e));
+                return;
+            }
+            added.add(new Entry(key, classFile.length, polls, spooled, length, crc(woven)));
+            spooled += length;
+        }
+    }
+
+    /** A fresh file in the directory, unlinked at once where the file system allows (so a killed JVM leaves none). */
+    private FileChannel newSpool() throws IOException {
+        Files.createDirectories(dir);
+        Path path = dir.resolve("spool-" + ProcessHandle.current().pid() + "-" + Long.toHexString(System.nanoTime()));
+        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        try {
+            Files.delete(path);
+        } catch (IOException e) {
+            path.toFile().deleteOnExit();
+        }
+        return channel;
+    }
+
+    private void flushSpool() throws IOException {
+        spoolBuffer.flip();
+        write(spool, spoolBuffer);
+        spoolBuffer.clear();
+    }
+
+    /** Classes copied from the cache so far. */
+    public synchronized long hits() {
+        return hits;
+    }
+
+    /** Classes this run added so far (written when the JVM exits). */
+    public synchronized int added() {
+        return added.size();
+    }
+
+    /**
+     * Writes the cache file anew with this run's entries merged into the file as it is now (another
+     * JVM may have replaced it since start-up), then stops keeping entries. Called once, at exit.
+     */
+    public synchronized void persist() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (!added.isEmpty() && !failed) {
+                flushSpool();
+                writeMerged();
+            }
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            fail("not written: " + reason(e));
+        } finally {
+            close(spool);
+            if (stored != null) {
+                close(stored.in);
+            }
+        }
+    }
+
+    private void writeMerged() throws IOException {
+        Stored now = null;
+        try {
+            if (untrusted(file) == null) {
+                now = Stored.open(file.toFile(), build);
+            }
+        } catch (IOException | RuntimeException e) {
+            // missing or damaged: replaced by this run's entries
+        }
+        try {
+            writeMerged(now == null ? new ArrayList<>() : now.entries());
+        } finally {
+            if (now != null) {
+                close(now.in);
+            }
+        }
+    }
+
+    /** {@code fileEntries}: the file's, in the order of their data; this run's follow them. */
+    private void writeMerged(List<Entry> fileEntries) throws IOException {
+        List<Entry> entries = new ArrayList<>(fileEntries.size() + added.size());
+        byte[] buffer = new byte[0];
+        for (Entry e : fileEntries) { // a damaged entry is dropped: this run wove its class again
+            if (buffer.length < e.length) {
+                buffer = new byte[Math.max(e.length, 2 * buffer.length)];
+            }
+            e.source.read(e.offset, buffer, e.length);
+            if (crc(buffer, e.length) == e.crc) {
+                entries.add(e);
+            }
+        }
+        int fromFile = entries.size();
+        entries.addAll(added);
+        Entry[] byKey = entries.toArray(new Entry[0]);
+        Arrays.sort(byKey); // stable: of two equal entries the file's comes first and is kept
+        List<Entry> kept = new ArrayList<>(byKey.length);
+        long size = HEADER;
+        for (Entry e : byKey) {
+            if (!kept.isEmpty() && kept.get(kept.size() - 1).compareTo(e) == 0) {
+                continue; // the same class file woven twice (two loaders, or two JVMs)
+            }
+            if (size + 4 * ENTRY + e.length > MAX_FILE_BYTES) { // the index has up to four slots an entry
+                continue;
+            }
+            kept.add(e);
+            size += 4 * ENTRY + e.length;
+            e.kept = true;
+        }
+        int slots = Integer.highestOneBit(Math.max(1, kept.size()) * 2 - 1) * 2; // at most half full
+        // The data in load order: the file's first, as they were, then this run's as it wove them.
+        long offset = HEADER + (long) slots * ENTRY;
+        for (Entry e : entries) {
+            if (e.kept) {
+                e.newOffset = offset;
+                offset += e.length;
+            }
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: the directory's own protection applies
+            }
+            ByteBuffer head = ByteBuffer.allocate(HEADER + slots * ENTRY);
+            head.putInt(MAGIC).putInt(FORMAT).putLong(build).putInt(slots);
+            for (Entry e : kept) {
+                int at = HEADER + slot(e.key, slots) * ENTRY;
+                while (head.getInt(at + 8) != 0) { // linear probing
+                    at = at + ENTRY == HEADER + slots * ENTRY ? HEADER : at + ENTRY;
+                }
+                head.putLong(at, e.key).putInt(at + 8, e.originalLength).putInt(at + 12, e.polls)
+                        .putInt(at + 16, (int) e.newOffset).putInt(at + 20, e.length).putInt(at + 24, e.crc);
+            }
+            head.position(0);
+            write(out, head);
+            for (int i = 0; i < entries.size(); i++) {
+                Entry e = entries.get(i);
+                if (!e.kept || e.length == 0) {
+                    continue;
+                }
+                ByteBuffer data = ByteBuffer.allocate(e.length);
+                if (i < fromFile) {
+                    e.source.read(e.offset, data.array(), e.length);
+                    if (crc(data.array(), e.length) != e.crc) {
+                        throw new IOException("changed while it was copied");
+                    }
+                } else {
+                    while (data.hasRemaining()) {
+                        if (spool.read(data, e.offset + data.position()) < 0) {
+                            throw new IOException("the spool file ended early");
+                        }
+                    }
+                    data.flip();
+                }
+                write(out, data);
+            }
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
+    private static void write(FileChannel out, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            out.write(b);
+        }
+    }
+
+    private static void close(java.io.Closeable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // nothing left to do with it
+            }
+        }
+    }
+
+    private synchronized void fail(String why) {
+        if (!failed) {
+            failed = true;
+            say(dir, why);
+        }
+    }
+
+    private static void say(Path dir, String what) {
+        System.err.println("[usethread-agent] cache=" + Quote.of(dir.toString()) + ": " + what);
+    }
+
+    private static String reason(Throwable e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException && ((FileSystemException) e).getReason() != null) {
+            return Quote.of(((FileSystemException) e).getReason());
+        }
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + Quote.of(m));
+    }
+
+    /** One entry, ordered by key and then original length; {@code offset} is in its file or in the spool. */
+    static final class Entry implements Comparable<Entry> {
+        final long key;
+        final int originalLength;
+        final int polls;
+        final long offset;
+        final int length;
+        final int crc;
+        Stored source; // the file it was read from, or null: this run's spool
+        boolean kept;
+        long newOffset;
+
+        Entry(long key, int originalLength, int polls, long offset, int length, int crc) {
+            this.key = key;
+            this.originalLength = originalLength;
+            this.polls = polls;
+            this.offset = offset;
+            this.length = length;
+            this.crc = crc;
+        }
+
+        @Override
+        public int compareTo(Entry o) {
+            int c = Long.compare(key, o.key);
+            return c != 0 ? c : Integer.compare(originalLength, o.originalLength);
+        }
+    }
+
+    /**
+     * A cache file as read: its index in memory, its data read on demand through a window. An entry is
+     * checked when it is used; a damaged one is an error, and the caller weaves instead.
+     */
+    static final class Stored {
+        final RandomAccessFile in;
+        final long size;
+        final int slots;
+        private final byte[] index;
+        private final long dataStart;
+        private byte[] window; // guarded by this
+        private long windowStart;
+        private int windowLength;
+
+        private Stored(RandomAccessFile in, long size, int slots, byte[] index) {
+            this.in = in;
+            this.size = size;
+            this.slots = slots;
+            this.index = index;
+            this.dataStart = HEADER + (long) slots * ENTRY;
+        }
+
+        static Stored open(File file, long build) throws IOException {
+            RandomAccessFile in = new RandomAccessFile(file, "r");
+            try {
+                long size = in.length();
+                if (size < HEADER || size > MAX_FILE_BYTES) {
+                    throw new IOException("not a cache file (" + size + " bytes)");
+                }
+                byte[] head = new byte[HEADER];
+                in.readFully(head);
+                ByteBuffer h = ByteBuffer.wrap(head);
+                if (h.getInt(0) != MAGIC || h.getInt(4) != FORMAT || h.getLong(8) != build) {
+                    throw new IOException("not a cache file of this agent build");
+                }
+                int slots = h.getInt(16);
+                if (slots <= 0 || Integer.bitCount(slots) != 1 || HEADER + (long) slots * ENTRY > size) {
+                    throw new IOException("damaged (" + slots + " index slots in " + size + " bytes)");
+                }
+                byte[] index = new byte[slots * ENTRY];
+                in.readFully(index);
+                return new Stored(in, size, slots, index);
+            } catch (IOException | RuntimeException e) {
+                in.close();
+                throw e;
+            }
+        }
+
+        /** Probes the index from the key's slot to the first empty one (at most every slot). */
+        Hit find(long key, int originalLength) throws IOException {
+            int i = slot(key, slots);
+            for (int probes = 0; probes < slots; probes++) {
+                int at = i * ENTRY;
+                int length = intAt(index, at + 8);
+                if (length == 0) {
+                    return null;
+                }
+                if (length == originalLength && longAt(index, at) == key) {
+                    Entry e = entry(i);
+                    if (e.length == 0) {
+                        return NOTHING_TO_POLL;
+                    }
+                    byte[] woven = new byte[e.length];
+                    read(e.offset, woven, woven.length);
+                    if (crc(woven) != e.crc) {
+                        throw new IOException("damaged (the woven bytes of entry " + i + ")");
+                    }
+                    return new Hit(woven, e.polls);
+                }
+                i = (i + 1) & (slots - 1);
+            }
+            return null;
+        }
+
+        /** Entry {@code i}, checked against the file's bounds. */
+        Entry entry(int i) throws IOException {
+            int at = i * ENTRY;
+            Entry e = new Entry(longAt(index, at), intAt(index, at + 8), intAt(index, at + 12),
+                    intAt(index, at + 16) & 0xFFFFFFFFL, intAt(index, at + 20), intAt(index, at + 24));
+            if (e.originalLength <= 0 || e.polls < 0 || e.length < 0 || (e.length == 0) != (e.polls == 0)
+                    || e.offset < dataStart || e.offset + e.length > size) {
+                throw new IOException("damaged (entry " + i + ")");
+            }
+            e.source = this;
+            return e;
+        }
+
+        // Plain shifts, not a ByteBuffer: start-up runs this interpreted, where each buffer access is
+        // a chain of calls (the index look-ups cost 20 ms for 3,000 classes that way).
+        private static int intAt(byte[] b, int at) {
+            return (b[at] & 0xFF) << 24 | (b[at + 1] & 0xFF) << 16 | (b[at + 2] & 0xFF) << 8 | (b[at + 3] & 0xFF);
+        }
+
+        private static long longAt(byte[] b, int at) {
+            return (long) intAt(b, at) << 32 | (intAt(b, at + 4) & 0xFFFFFFFFL);
+        }
+
+        /** Every entry that is within the file's bounds, in the order of their data in the file. */
+        List<Entry> entries() {
+            List<Entry> all = new ArrayList<>();
+            for (int i = 0; i < slots; i++) {
+                if (intAt(index, i * ENTRY + 8) != 0) {
+                    try {
+                        all.add(entry(i));
+                    } catch (IOException damaged) {
+                        // dropped: the file is written anew without it
+                    }
+                }
+            }
+            all.sort(new ByOffset());
+            return all;
+        }
+
+        /** Reads {@code length} bytes at {@code offset} into the start of {@code into}. */
+        synchronized void read(long offset, byte[] into, int length) throws IOException {
+            if (length > WINDOW) {
+                in.seek(offset);
+                in.readFully(into, 0, length);
+                return;
+            }
+            if (window == null || offset < windowStart || offset + length > windowStart + windowLength) {
+                if (window == null) {
+                    window = new byte[WINDOW];
+                }
+                windowStart = offset;
+                windowLength = (int) Math.min(WINDOW, size - offset);
+                in.seek(offset);
+                in.readFully(window, 0, windowLength);
+            }
+            System.arraycopy(window, (int) (offset - windowStart), into, 0, length);
+        }
+    }
+
+    /** Orders entries by where their data lies. */
+    private static final class ByOffset implements java.util.Comparator<Entry> {
+        @Override
+        public int compare(Entry a, Entry b) {
+            return Long.compare(a.offset, b.offset);
+        }
+    }
+}
