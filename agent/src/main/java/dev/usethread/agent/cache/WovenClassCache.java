@@ -28,22 +28,24 @@ import java.util.zip.CRC32C;
  * The opt-in store of woven class files ({@code cache=<directory>}): what weaving a class gave, kept
  * across JVM runs so that the next start-up copies it instead of weaving again. Weaving depends only on
  * the class file's bytes and on the agent build, so an entry is found by the bytes (their length,
- * CRC-32 and CRC-32C, which the JVM computes with intrinsics) in the file of this agent build
- * ({@code woven-<build>.bin}; the build is a CRC of the agent jar and the weaver in use).
+ * CRC-32 and CRC-32C, which the JVM computes with intrinsics) in the files of this agent build
+ * ({@code woven-<build>-<id>.bin}; the build is a CRC of the agent jar and the weaver in use).
  *
- * <p>At start-up only the file's index is read (a hash table: one or two probes a class, which matters
- * while start-up runs this code interpreted); a woven class is read when its class loads, through a
- * window of the file (classes are stored in the order a run loaded them, so the next run reads the file
- * about once, front to back). What this run weaves that the file does not hold is spooled to an unlinked
- * file and merged into a fresh copy of the cache file when the JVM exits, which then replaces the old
- * one in one rename: a reader never sees half a file, and of two JVMs that exit at once the later one's
- * file wins (the other's new entries are woven again next time). Only woven classes and classes with
- * nothing to poll are kept; a class left unwoven is weighed again, and said again, in each run.
+ * <p>The cache is a few segment files. At start-up only their indexes are read (hash tables: one or
+ * two probes a class, which matters while start-up runs this code interpreted); a woven class is read
+ * when its class loads, through a window of its file (classes are stored in the order a run loaded
+ * them, so the next run reads a file about once, front to back). What this run weaves that the cache
+ * does not hold is spooled to an unlinked file and, when the JVM exits, written as a new segment
+ * (written whole, then renamed into place: a reader never sees half a file). So an exit costs what
+ * the run added, not the size of the cache. Once there are {@link #MAX_SEGMENTS}, or one was found
+ * damaged, the exit merges them all into one and deletes them; of two JVMs merging at once, both
+ * merged files stay (with the same entries) until the next merge. Only woven classes and classes
+ * with nothing to poll are kept; a class left unwoven is weighed again, and said again, in each run.
  *
- * <p>The file is trusted like the class path: it is written readable and writable by its owner only,
- * and is not read if it is a link, if others may write it, or (where the file system says) if it is not
- * owned by this process's user. Reading and writing it never throws: a problem is said once on
- * standard error and the agent weaves as if there were no cache.
+ * <p>The files are trusted like the class path: they are written readable and writable by their owner
+ * only, and one is not read if it is a link, if others may write it, or (where the file system says)
+ * if it is not owned by this process's user. Reading and writing never throws: a problem is said once
+ * on standard error and the agent weaves as without it.
  */
 public final class WovenClassCache {
     static final int MAGIC = 0x55545743; // "UTWC"
@@ -55,8 +57,10 @@ public final class WovenClassCache {
      * woven again, never defined).
      */
     static final int ENTRY = 8 + 4 + 4 + 4 + 4 + 4;
-    /** The file stops growing here: a cache is not worth more disk than this. */
+    /** The cache stops growing here (a merge keeps the newest segments' entries up to it). */
     static final long MAX_FILE_BYTES = 512L << 20;
+    /** At this many segment files the next exit that adds entries merges them into one. */
+    static final int MAX_SEGMENTS = 8;
     static final int WINDOW = 64 * 1024;
 
     /** A woven class copied from the cache: its bytes (null: nothing to poll, leave it as it was) and polls. */
@@ -81,9 +85,10 @@ public final class WovenClassCache {
     private static final Hit NOTHING_TO_POLL = new Hit(null, 0);
 
     private final Path dir;
-    private final Path file;
     private final long build;
-    private final Stored stored; // null: no usable file at start-up
+    private final List<Stored> segments; // read at start-up
+    private final long storedBytes;
+    private volatile boolean damaged; // a segment gave bytes whose CRC did not match: merge at exit
     private FileChannel spool; // created on the first entry this run adds
     private ByteBuffer spoolBuffer; // with the spool
     private long spooled; // bytes written to the spool, including the buffer's
@@ -93,15 +98,37 @@ public final class WovenClassCache {
     private volatile boolean saidUnreadable;
     private long hits;
 
-    private WovenClassCache(Path dir, long build, Stored stored) {
+    private WovenClassCache(Path dir, long build, List<Stored> segments) {
         this.dir = dir;
-        this.file = dir.resolve(fileName(build));
         this.build = build;
-        this.stored = stored;
+        this.segments = segments;
+        long bytes = 0;
+        for (Stored segment : segments) {
+            bytes += segment.size;
+        }
+        this.storedBytes = bytes;
     }
 
-    static String fileName(long build) {
-        return "woven-" + Long.toHexString(build) + ".bin";
+    /** The prefix of this build's segment files; each is {@code <prefix><id>.bin}. */
+    static String prefix(long build) {
+        return "woven-" + Long.toHexString(build) + "-";
+    }
+
+    /** This build's segment files in {@code dir}, by name (java.io: no glob or regex at start-up). */
+    static List<Path> segmentFiles(Path dir, long build) {
+        String[] names = dir.toFile().list();
+        List<Path> out = new ArrayList<>();
+        if (names == null) {
+            return out;
+        }
+        Arrays.sort(names);
+        String prefix = prefix(build);
+        for (String name : names) {
+            if (name.startsWith(prefix) && name.endsWith(".bin")) {
+                out.add(dir.resolve(name));
+            }
+        }
+        return out;
     }
 
     /**
@@ -128,29 +155,32 @@ public final class WovenClassCache {
 
     /** Opens the cache in {@code dir} for this agent build; never null, never throws. */
     public static WovenClassCache open(Path dir, long build) {
-        Path file = dir.resolve(fileName(build));
-        Stored stored = null;
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             say(dir, "not used: not a directory");
-            WovenClassCache none = new WovenClassCache(dir, build, null);
+            WovenClassCache none = new WovenClassCache(dir, build, new ArrayList<>());
             none.failed = true;
             return none;
         }
-        try {
-            String refused = untrusted(file);
-            if (refused != null) {
-                say(dir, "not read (it will be written anew): " + refused);
-            } else {
-                stored = Stored.open(file.toFile(), build);
+        List<Stored> segments = new ArrayList<>();
+        boolean said = false;
+        for (Path file : segmentFiles(dir, build)) {
+            String problem;
+            try {
+                problem = untrusted(file);
+                if (problem == null) {
+                    segments.add(Stored.open(file, build));
+                }
+            } catch (NoSuchFileException e) {
+                problem = null; // merged away by another JVM since the listing
+            } catch (IOException | RuntimeException e) {
+                problem = reason(e);
             }
-        } catch (NoSuchFileException e) {
-            // the first run with this agent build
-        } catch (IOException | RuntimeException e) {
-            if (Files.isDirectory(dir)) { // otherwise it cannot be created: said when the first class is kept
-                say(dir, "not read (it will be written anew): " + reason(e));
+            if (problem != null && !said) { // once: a run should not print a line per file
+                said = true;
+                say(dir, Quote.of(file.getFileName().toString()) + " not read: " + problem);
             }
         }
-        return new WovenClassCache(dir, build, stored);
+        return new WovenClassCache(dir, build, segments);
     }
 
     /**
@@ -217,26 +247,33 @@ public final class WovenClassCache {
 
     /** The stored outcome of weaving these bytes, or null if this agent build has not woven them before. */
     public Hit find(byte[] classFile) {
-        Stored s = stored;
-        if (s == null) {
+        if (segments.isEmpty()) {
             return null;
         }
-        Hit hit;
-        try {
-            hit = s.find(key(classFile), classFile.length);
-        } catch (IOException | RuntimeException e) {
-            if (!closed && !saidUnreadable) { // at exit the file is closed under late class loads: they are woven
-                saidUnreadable = true;
-                say(dir, "cannot be read, weaving instead (the file is written anew at exit): " + reason(e));
+        long key = key(classFile);
+        for (Stored segment : segments) {
+            Hit hit;
+            try {
+                hit = segment.find(key, classFile.length);
+            } catch (IOException | RuntimeException e) {
+                if (!closed) { // at exit the files are closed under late class loads: they are woven
+                    damaged = true;
+                    if (!saidUnreadable) {
+                        saidUnreadable = true;
+                        say(dir, Quote.of(segment.name) + " cannot be read, weaving instead (it is merged away at"
+                                + " exit): " + reason(e));
+                    }
+                }
+                continue;
             }
-            return null;
-        }
-        if (hit != null) {
-            synchronized (this) {
-                hits++;
+            if (hit != null) {
+                synchronized (this) {
+                    hits++;
+                }
+                return hit;
             }
         }
-        return hit;
+        return null;
     }
 
     /** Keeps what weaving gave ({@code woven} null: nothing to poll) for the next runs. */
@@ -244,7 +281,7 @@ public final class WovenClassCache {
         long key = key(classFile);
         int length = woven == null ? 0 : woven.length;
         synchronized (this) {
-            if (closed || failed || (stored == null ? 0 : stored.size) + spooled + length + ENTRY > MAX_FILE_BYTES) {
+            if (closed || failed || storedBytes + spooled + length + 4 * ENTRY > MAX_FILE_BYTES) {
                 return;
             }
             try {
@@ -300,8 +337,9 @@ public final class WovenClassCache {
     }
 
     /**
-     * Writes the cache file anew with this run's entries merged into the file as it is now (another
-     * JVM may have replaced it since start-up), then stops keeping entries. Called once, at exit.
+     * Writes what this run added as a new segment, or, once there are {@link #MAX_SEGMENTS} or one was
+     * damaged, merges every segment in the directory now (other JVMs may have added some) with it
+     * into one and deletes the merged ones. Then stops keeping entries. Called once, at exit.
      */
     public synchronized void persist() {
         if (closed) {
@@ -311,39 +349,66 @@ public final class WovenClassCache {
         try {
             if (!added.isEmpty() && !failed) {
                 flushSpool();
-                writeMerged();
+                if (damaged || segments.size() + 1 >= MAX_SEGMENTS) {
+                    merge();
+                } else {
+                    write(new ArrayList<>());
+                }
             }
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
             fail("not written: " + reason(e));
         } finally {
             close(spool);
-            if (stored != null) {
-                close(stored.in);
+            for (Stored segment : segments) {
+                close(segment.in);
             }
         }
     }
 
-    private void writeMerged() throws IOException {
-        Stored now = null;
+    /**
+     * Merges the directory's segments, as they are now, with this run's entries into one, and deletes
+     * them: those merged, and those of ours that cannot be read (damaged: useless to every run).
+     */
+    private void merge() throws IOException {
+        List<Stored> now = new ArrayList<>();
+        List<Path> unreadable = new ArrayList<>();
         try {
-            if (untrusted(file) == null) {
-                now = Stored.open(file.toFile(), build);
+            for (Path file : segmentFiles(dir, build)) {
+                try {
+                    if (untrusted(file) == null) {
+                        now.add(Stored.open(file, build));
+                    }
+                } catch (Damaged e) {
+                    unreadable.add(file);
+                } catch (IOException | RuntimeException e) {
+                    // gone (merged away by another JVM meanwhile), or not readable now: left as it is
+                }
             }
-        } catch (IOException | RuntimeException e) {
-            // missing or damaged: replaced by this run's entries
-        }
-        try {
-            writeMerged(now == null ? new ArrayList<>() : now.entries());
+            List<Entry> entries = new ArrayList<>();
+            for (int i = now.size() - 1; i >= 0; i--) { // newest first: names sort by the time written
+                entries.addAll(now.get(i).entries());
+            }
+            write(entries);
+            for (Stored segment : now) {
+                close(segment.in);
+                Files.deleteIfExists(segment.path);
+            }
+            for (Path file : unreadable) {
+                Files.deleteIfExists(file);
+            }
         } finally {
-            if (now != null) {
-                close(now.in);
+            for (Stored segment : now) {
+                close(segment.in);
             }
         }
     }
 
-    /** {@code fileEntries}: the file's, in the order of their data; this run's follow them. */
-    private void writeMerged(List<Entry> fileEntries) throws IOException {
-        List<Entry> entries = new ArrayList<>(fileEntries.size() + added.size());
+    /**
+     * Writes a new segment: this run's entries, then {@code fileEntries} (read from segment files,
+     * newest first) whose bytes still match their CRC, without duplicates, up to {@link #MAX_FILE_BYTES}.
+     */
+    private void write(List<Entry> fileEntries) throws IOException {
+        List<Entry> entries = new ArrayList<>(added); // this run's first: kept under the cap
         byte[] buffer = new byte[0];
         for (Entry e : fileEntries) { // a damaged entry is dropped: this run wove its class again
             if (buffer.length < e.length) {
@@ -354,34 +419,29 @@ public final class WovenClassCache {
                 entries.add(e);
             }
         }
-        int fromFile = entries.size();
-        entries.addAll(added);
         Entry[] byKey = entries.toArray(new Entry[0]);
-        Arrays.sort(byKey); // stable: of two equal entries the file's comes first and is kept
-        List<Entry> kept = new ArrayList<>(byKey.length);
+        Arrays.sort(byKey); // stable: of equal entries the first in the list is the one kept
+        for (int i = 1; i < byKey.length; i++) {
+            byKey[i].duplicate = byKey[i].compareTo(byKey[i - 1]) == 0; // woven twice: two loaders, or JVMs
+        }
+        List<Entry> kept = new ArrayList<>(entries.size());
         long size = HEADER;
-        for (Entry e : byKey) {
-            if (!kept.isEmpty() && kept.get(kept.size() - 1).compareTo(e) == 0) {
-                continue; // the same class file woven twice (two loaders, or two JVMs)
+        for (Entry e : entries) {
+            if (!e.duplicate && size + 4 * ENTRY + e.length <= MAX_FILE_BYTES) { // up to four slots an entry
+                kept.add(e);
+                size += 4 * ENTRY + e.length;
             }
-            if (size + 4 * ENTRY + e.length > MAX_FILE_BYTES) { // the index has up to four slots an entry
-                continue;
-            }
-            kept.add(e);
-            size += 4 * ENTRY + e.length;
-            e.kept = true;
         }
         int slots = Integer.highestOneBit(Math.max(1, kept.size()) * 2 - 1) * 2; // at most half full
-        // The data in load order: the file's first, as they were, then this run's as it wove them.
         long offset = HEADER + (long) slots * ENTRY;
-        for (Entry e : entries) {
-            if (e.kept) {
-                e.newOffset = offset;
-                offset += e.length;
-            }
+        for (Entry e : kept) { // data in the order this run wove it, then as the files held it
+            e.newOffset = offset;
+            offset += e.length;
         }
-        Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        Files.deleteIfExists(tmp);
+        String id = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid() + "-"
+                + Long.toHexString(System.nanoTime() & 0xFFFFFF);
+        Path file = dir.resolve(prefix(build) + id + ".bin");
+        Path tmp = dir.resolve(prefix(build) + id + ".tmp");
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 LinkOption.NOFOLLOW_LINKS)) {
             try {
@@ -401,13 +461,12 @@ public final class WovenClassCache {
             }
             head.position(0);
             write(out, head);
-            for (int i = 0; i < entries.size(); i++) {
-                Entry e = entries.get(i);
-                if (!e.kept || e.length == 0) {
+            for (Entry e : kept) {
+                if (e.length == 0) {
                     continue;
                 }
                 ByteBuffer data = ByteBuffer.allocate(e.length);
-                if (i < fromFile) {
+                if (e.source != null) {
                     e.source.read(e.offset, data.array(), e.length);
                     if (crc(data.array(), e.length) != e.crc) {
                         throw new IOException("changed while it was copied");
@@ -481,7 +540,7 @@ public final class WovenClassCache {
         final int length;
         final int crc;
         Stored source; // the file it was read from, or null: this run's spool
-        boolean kept;
+        boolean duplicate;
         long newOffset;
 
         Entry(long key, int originalLength, int polls, long offset, int length, int crc) {
@@ -505,6 +564,8 @@ public final class WovenClassCache {
      * checked when it is used; a damaged one is an error, and the caller weaves instead.
      */
     static final class Stored {
+        final Path path;
+        final String name;
         final RandomAccessFile in;
         final long size;
         final int slots;
@@ -514,7 +575,9 @@ public final class WovenClassCache {
         private long windowStart;
         private int windowLength;
 
-        private Stored(RandomAccessFile in, long size, int slots, byte[] index) {
+        private Stored(Path path, RandomAccessFile in, long size, int slots, byte[] index) {
+            this.path = path;
+            this.name = path.getFileName().toString();
             this.in = in;
             this.size = size;
             this.slots = slots;
@@ -522,26 +585,26 @@ public final class WovenClassCache {
             this.dataStart = HEADER + (long) slots * ENTRY;
         }
 
-        static Stored open(File file, long build) throws IOException {
-            RandomAccessFile in = new RandomAccessFile(file, "r");
+        static Stored open(Path file, long build) throws IOException {
+            RandomAccessFile in = new RandomAccessFile(file.toFile(), "r");
             try {
                 long size = in.length();
                 if (size < HEADER || size > MAX_FILE_BYTES) {
-                    throw new IOException("not a cache file (" + size + " bytes)");
+                    throw new Damaged("not a cache file (" + size + " bytes)");
                 }
                 byte[] head = new byte[HEADER];
                 in.readFully(head);
                 ByteBuffer h = ByteBuffer.wrap(head);
                 if (h.getInt(0) != MAGIC || h.getInt(4) != FORMAT || h.getLong(8) != build) {
-                    throw new IOException("not a cache file of this agent build");
+                    throw new Damaged("not a cache file of this agent build");
                 }
                 int slots = h.getInt(16);
                 if (slots <= 0 || Integer.bitCount(slots) != 1 || HEADER + (long) slots * ENTRY > size) {
-                    throw new IOException("damaged (" + slots + " index slots in " + size + " bytes)");
+                    throw new Damaged("damaged (" + slots + " index slots in " + size + " bytes)");
                 }
                 byte[] index = new byte[slots * ENTRY];
                 in.readFully(index);
-                return new Stored(in, size, slots, index);
+                return new Stored(file, in, size, slots, index);
             } catch (IOException | RuntimeException e) {
                 in.close();
                 throw e;
@@ -565,7 +628,7 @@ public final class WovenClassCache {
                     byte[] woven = new byte[e.length];
                     read(e.offset, woven, woven.length);
                     if (crc(woven) != e.crc) {
-                        throw new IOException("damaged (the woven bytes of entry " + i + ")");
+                        throw new Damaged("damaged (the woven bytes of entry " + i + ")");
                     }
                     return new Hit(woven, e.polls);
                 }
@@ -581,7 +644,7 @@ public final class WovenClassCache {
                     intAt(index, at + 16) & 0xFFFFFFFFL, intAt(index, at + 20), intAt(index, at + 24));
             if (e.originalLength <= 0 || e.polls < 0 || e.length < 0 || (e.length == 0) != (e.polls == 0)
                     || e.offset < dataStart || e.offset + e.length > size) {
-                throw new IOException("damaged (entry " + i + ")");
+                throw new Damaged("damaged (entry " + i + ")");
             }
             e.source = this;
             return e;
@@ -630,6 +693,13 @@ public final class WovenClassCache {
                 in.readFully(window, 0, windowLength);
             }
             System.arraycopy(window, (int) (offset - windowStart), into, 0, length);
+        }
+    }
+
+    /** What a file that is not a whole cache segment of this build gives. */
+    static final class Damaged extends IOException {
+        Damaged(String message) {
+            super(message);
         }
     }
 

@@ -99,10 +99,11 @@ class WovenClassCacheTest {
         byte[] changed = classes.get("java/util/HashMap").original.clone();
         changed[changed.length - 1] ^= 1;
         assertThat(next.find(changed)).as("one byte changed").isNull();
-        next.persist(); // nothing added: the file stays as it was
+        List<Path> segments = WovenClassCache.segmentFiles(dir, BUILD);
+        assertThat(segments).hasSize(1);
+        next.persist(); // nothing added: nothing written
         try (Stream<Path> files = Files.list(dir)) {
-            assertThat(files.map(p -> p.getFileName().toString()))
-                    .containsExactly(WovenClassCache.fileName(BUILD)); // no spool or temporary file left
+            assertThat(files).containsExactlyElementsOf(segments); // no spool or temporary file left
         }
         // Another agent build never reads it.
         assertThat(assertFoundRightOrNotAtAll(WovenClassCache.open(dir, BUILD + 1), classes)).isZero();
@@ -123,13 +124,32 @@ class WovenClassCacheTest {
     }
 
     @Test
+    void eachExitAddsASegmentAndTheEighthMergesThem(@TempDir Path dir) throws Exception {
+        List<Woven> all = new ArrayList<>(classes().values());
+        int mostFiles = 0;
+        for (Woven w : all) { // one run per class, each adding only its class
+            WovenClassCache run = WovenClassCache.open(dir, BUILD);
+            assertThat(run.find(w.original)).isNull();
+            run.add(w.original, w.woven, w.polls);
+            run.persist();
+            mostFiles = Math.max(mostFiles, WovenClassCache.segmentFiles(dir, BUILD).size());
+        }
+        assertThat(mostFiles).isEqualTo(WovenClassCache.MAX_SEGMENTS - 1);
+        assertThat(WovenClassCache.segmentFiles(dir, BUILD).size()).isLessThan(WovenClassCache.MAX_SEGMENTS);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files).allMatch(p -> p.getFileName().toString().endsWith(".bin")); // no spool or .tmp
+        }
+        assertThat(assertFoundRightOrNotAtAll(WovenClassCache.open(dir, BUILD), classes())).isEqualTo(all.size());
+    }
+
+    @Test
     void aDamagedFileNeverGivesOtherBytesAndIsWrittenAnew(@TempDir Path tmp) throws Exception {
         Map<String, Woven> classes = classes();
         Path good = Files.createDirectories(tmp.resolve("good"));
         WovenClassCache writer = WovenClassCache.open(good, BUILD);
         addAll(writer, classes.values());
         writer.persist();
-        byte[] file = Files.readAllBytes(good.resolve(WovenClassCache.fileName(BUILD)));
+        byte[] file = Files.readAllBytes(WovenClassCache.segmentFiles(good, BUILD).get(0));
         Random random = new Random(20261130);
         int foundInDamaged = 0;
         for (int i = 0; i < 300; i++) {
@@ -142,7 +162,7 @@ class WovenClassCacheTest {
                 damaged[at] ^= (byte) (1 + random.nextInt(255)); // the header and index, or anywhere
             }
             Path dir = Files.createDirectories(tmp.resolve("d" + i));
-            Path path = Files.write(dir.resolve(WovenClassCache.fileName(BUILD)), damaged);
+            Path path = Files.write(dir.resolve(WovenClassCache.prefix(BUILD) + "0-damaged.bin"), damaged);
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
             String[] err = new String[1];
             WovenClassCache[] opened = new WovenClassCache[1];
@@ -167,6 +187,7 @@ class WovenClassCacheTest {
             WovenClassCache repaired = WovenClassCache.open(dir, BUILD);
             assertThat(assertFoundRightOrNotAtAll(repaired, classes)).as("mutant " + i + " repaired")
                     .isEqualTo(classes.size());
+            assertThat(WovenClassCache.segmentFiles(dir, BUILD)).as("mutant " + i).hasSizeLessThanOrEqualTo(2);
         }
         assertThat(foundInDamaged).as("most damage touches one class or none").isGreaterThan(0);
     }
@@ -180,25 +201,26 @@ class WovenClassCacheTest {
         WovenClassCache writer = WovenClassCache.open(dir, BUILD);
         addAll(writer, classes.values());
         writer.persist();
-        Path file = dir.resolve(WovenClassCache.fileName(BUILD));
+        Path file = WovenClassCache.segmentFiles(dir, BUILD).get(0);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
 
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-r--"));
         WovenClassCache[] opened = new WovenClassCache[1];
         String err = StandardError.capture(() -> opened[0] = WovenClassCache.open(dir, BUILD));
-        assertThat(err).contains("not read").contains("group or others may write it (mode 664)");
+        assertThat(err).contains("not read: group or others may write it (mode 664)");
         assertThat(assertFoundRightOrNotAtAll(opened[0], classes)).isZero();
+        opened[0].persist(); // nothing added: the file is left to its owner
 
-        // A link where the file goes: not read, and replaced (never written through) at exit.
+        // A link named like a segment: never read or written through; this run's classes go to a new file.
         Path elsewhere = Files.writeString(tmp.resolve("elsewhere"), "keep");
         Files.delete(file);
         Files.createSymbolicLink(file, elsewhere);
         err = StandardError.capture(() -> opened[0] = WovenClassCache.open(dir, BUILD));
-        assertThat(err).contains("not a regular file");
+        assertThat(err).contains("not read: not a regular file");
         addAll(opened[0], classes.values());
         opened[0].persist();
         assertThat(elsewhere).hasContent("keep");
-        assertThat(Files.isSymbolicLink(file)).isFalse();
+        assertThat(WovenClassCache.segmentFiles(dir, BUILD)).hasSize(2).contains(file);
         assertThat(assertFoundRightOrNotAtAll(WovenClassCache.open(dir, BUILD), classes)).isEqualTo(classes.size());
     }
 
