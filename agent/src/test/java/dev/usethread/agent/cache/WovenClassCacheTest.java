@@ -143,6 +143,44 @@ class WovenClassCacheTest {
     }
 
     @Test
+    void twoJvmsMergingAtOnceLoseNoClass(@TempDir Path tmp) throws Exception {
+        List<Woven> all = new ArrayList<>(classes().values());
+        for (int round = 0; round < 20; round++) {
+            Path dir = Files.createDirectories(tmp.resolve("r" + round));
+            for (int i = 0; i < WovenClassCache.MAX_SEGMENTS - 1; i++) { // seven files: the next two exits merge
+                WovenClassCache run = WovenClassCache.open(dir, BUILD);
+                run.add(all.get(i).original, all.get(i).woven, all.get(i).polls);
+                run.persist();
+            }
+            WovenClassCache a = WovenClassCache.open(dir, BUILD);
+            WovenClassCache b = WovenClassCache.open(dir, BUILD);
+            addAll(a, all.subList(7, 14));
+            addAll(b, all.subList(13, all.size())); // one class in both
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            Thread other = new Thread(() -> {
+                await(start);
+                b.persist();
+            });
+            other.start();
+            await(start);
+            a.persist();
+            other.join(60_000);
+            assertThat(other.isAlive()).isFalse();
+            assertThat(assertFoundRightOrNotAtAll(WovenClassCache.open(dir, BUILD), classes())).as("round " + round)
+                    .isEqualTo(all.size());
+            assertThat(WovenClassCache.segmentFiles(dir, BUILD)).as("round " + round).hasSizeBetween(1, 2);
+        }
+    }
+
+    private static void await(java.util.concurrent.CyclicBarrier barrier) {
+        try {
+            barrier.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void aDamagedFileNeverGivesOtherBytesAndIsWrittenAnew(@TempDir Path tmp) throws Exception {
         Map<String, Woven> classes = classes();
         Path good = Files.createDirectories(tmp.resolve("good"));
