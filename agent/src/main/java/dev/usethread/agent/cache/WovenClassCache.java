@@ -281,7 +281,7 @@ public final class WovenClassCache {
         long key = key(classFile);
         int length = woven == null ? 0 : woven.length;
         synchronized (this) {
-            if (closed || failed || storedBytes + spooled + length + 4 * ENTRY > MAX_FILE_BYTES) {
+            if (closed || failed || spooled + length + 4 * ENTRY > MAX_FILE_BYTES) { // the merge caps the rest
                 return;
             }
             try {
@@ -337,9 +337,10 @@ public final class WovenClassCache {
     }
 
     /**
-     * Writes what this run added as a new segment, or, once there are {@link #MAX_SEGMENTS} or one was
-     * damaged, merges every segment in the directory now (other JVMs may have added some) with it
-     * into one and deletes the merged ones. Then stops keeping entries. Called once, at exit.
+     * Writes what this run added as a new segment; or, once there are {@link #MAX_SEGMENTS}, one was
+     * damaged, or they would pass {@link #MAX_FILE_BYTES}, merges every segment in the directory now
+     * (other JVMs may have added some) with it into one and deletes the merged ones. Then stops
+     * keeping entries. Called once, at exit.
      */
     public synchronized void persist() {
         if (closed) {
@@ -349,7 +350,7 @@ public final class WovenClassCache {
         try {
             if (!added.isEmpty() && !failed) {
                 flushSpool();
-                if (damaged || segments.size() + 1 >= MAX_SEGMENTS) {
+                if (damaged || segments.size() + 1 >= MAX_SEGMENTS || storedBytes + spooled > MAX_FILE_BYTES) {
                     merge();
                 } else {
                     write(new ArrayList<>());

@@ -273,7 +273,8 @@ class WovenClassCacheTest {
             cache.persist();
         });
         assertThat(err.lines()).hasSize(1);
-        assertThat(err).startsWith("[usethread-agent] cache='" + notADirectory.resolve("c") + "': new classes not kept");
+        assertThat(err)
+                .startsWith("[usethread-agent] cache='" + notADirectory.resolve("c") + "': new classes not kept");
         err = StandardError.capture(() -> {
             WovenClassCache cache = WovenClassCache.open(notADirectory, BUILD);
             addAll(cache, classes.values());
