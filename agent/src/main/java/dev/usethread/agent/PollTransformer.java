@@ -71,7 +71,8 @@ final class PollTransformer implements ClassFileTransformer {
         }
         try {
             long t0 = System.nanoTime();
-            WovenClassCache.Hit hit = cache == null ? null : cache.find(classfileBuffer);
+            String origin = cache == null ? null : cachedOrigin(loader, protectionDomain);
+            WovenClassCache.Hit hit = origin == null ? null : cache.find(classfileBuffer, origin);
             if (hit != null) {
                 weaveNanos.addAndGet(System.nanoTime() - t0);
                 return woven(className, hit.bytes(), hit.polls());
@@ -82,8 +83,8 @@ final class PollTransformer implements ClassFileTransformer {
                 skip(className, outcome.skipReason()); // not kept: weighed again in every run, and said
                 return null;
             }
-            if (cache != null) {
-                cache.add(classfileBuffer, outcome.bytes(), outcome.polls());
+            if (origin != null) {
+                cache.add(classfileBuffer, origin, outcome.bytes(), outcome.polls());
             }
             return woven(className, outcome.bytes(), outcome.polls());
         } catch (Throwable t) {
@@ -91,6 +92,45 @@ final class PollTransformer implements ClassFileTransformer {
             skip(className, "weaving failed: " + t);
             return null;
         }
+    }
+
+    /** The last domain's origin: classes load jar by jar, and a URL's text costs microseconds interpreted. */
+    private static final class LastOrigin {
+        final ProtectionDomain domain;
+        final String origin;
+
+        LastOrigin(ProtectionDomain domain, String origin) {
+            this.domain = domain;
+            this.origin = origin;
+        }
+    }
+
+    private volatile LastOrigin lastOrigin = new LastOrigin(null, null);
+
+    private String cachedOrigin(ClassLoader loader, ProtectionDomain domain) {
+        if (loader == null || loader == PLATFORM || domain == null) {
+            return origin(loader, domain);
+        }
+        LastOrigin last = lastOrigin;
+        if (last.domain != domain) {
+            last = new LastOrigin(domain, origin(loader, domain));
+            lastOrigin = last;
+        }
+        return last.origin;
+    }
+
+    /**
+     * Where a class comes from, for the cache (which copies a class only for the same origin): "jdk" for
+     * the JDK's loaders, else its code source's location; null (not cached) for a class without one,
+     * such as those script engines and proxies generate.
+     */
+    static String origin(ClassLoader loader, ProtectionDomain domain) {
+        if (loader == null || loader == PLATFORM) {
+            return "jdk";
+        }
+        java.security.CodeSource source = domain == null ? null : domain.getCodeSource();
+        java.net.URL location = source == null ? null : source.getLocation();
+        return location == null ? null : location.toString();
     }
 
     /** Counts a class woven ({@code bytes} null: nothing to poll) and returns what the JVM is to define. */

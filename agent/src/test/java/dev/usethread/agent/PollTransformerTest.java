@@ -27,6 +27,21 @@ class PollTransformerTest {
     }
 
     @Test
+    void theCacheKnowsAClassByWhereItWasLoadedFrom() throws Exception {
+        assertThat(PollTransformer.origin(null, null)).isEqualTo("jdk");
+        assertThat(PollTransformer.origin(PLATFORM, null)).isEqualTo("jdk");
+        java.net.URL jar = new java.net.URL("file:/app/lib/a.jar");
+        assertThat(PollTransformer.origin(APP, new java.security.ProtectionDomain(
+                new java.security.CodeSource(jar, (java.security.cert.Certificate[]) null), null)))
+                .isEqualTo("file:/app/lib/a.jar");
+        // Generated at run time (no code source, or one without a location): never cached.
+        assertThat(PollTransformer.origin(APP, null)).isNull();
+        assertThat(PollTransformer.origin(APP, new java.security.ProtectionDomain(null, null))).isNull();
+        assertThat(PollTransformer.origin(APP, new java.security.ProtectionDomain(
+                new java.security.CodeSource(null, (java.security.cert.Certificate[]) null), null))).isNull();
+    }
+
+    @Test
     void jdkClassesOnlyWhenOptedInAndNeverTheDenyList() {
         assertThat(with(null).inScope(null, "java/util/regex/Pattern")).isFalse();
         assertThat(with(null).inScope(PLATFORM, "java/sql/Date")).isFalse();

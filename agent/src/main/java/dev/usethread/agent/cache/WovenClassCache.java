@@ -29,7 +29,12 @@ import java.util.zip.CRC32C;
  * across JVM runs so that the next start-up copies it instead of weaving again. Weaving depends only on
  * the class file's bytes and on the agent build, so an entry is found by the bytes (their length,
  * CRC-32 and CRC-32C, which the JVM computes with intrinsics) in the files of this agent build
- * ({@code woven-<build>-<id>.bin}; the build is a CRC of the agent jar and the weaver in use).
+ * ({@code woven-<build>-<id>.bin}; the build is a CRC of the agent jar and the weaver in use), and
+ * only for the same origin: the location the class was loaded from (its code source; "jdk" for the
+ * JDK's loaders). CRCs are linear, so whoever controls a class file's bytes can give it the CRCs of
+ * another class; the origin confines that to classes of the same location (code that defines classes
+ * with a forged code source can write the cache directory anyway). A class without a location (one a
+ * script engine or proxy generates at run time) is never kept.
  *
  * <p>The cache is a few segment files. At start-up only their indexes are read (hash tables: one or
  * two probes a class, which matters while start-up runs this code interpreted); a woven class is read
@@ -50,13 +55,15 @@ import java.util.zip.CRC32C;
 public final class WovenClassCache {
     static final int MAGIC = 0x55545743; // "UTWC"
     static final int FORMAT = 1;
-    static final int HEADER = 4 + 4 + 8 + 4; // magic, format, build, slots
+    static final int HEADER = 4 + 4 + 8 + 4 + 4; // magic, format, build, slots, bytes of the origin table
     /**
      * A slot of the index, an open-addressing hash table: key, original length (0: empty), polls, offset,
-     * length, and a CRC-32C of the woven bytes (checked before they are used: a damaged disk block is
-     * woven again, never defined).
+     * length, a CRC-32C of the woven bytes (checked before they are used: a damaged disk block is woven
+     * again, never defined), and the origin's number in the segment's origin table.
      */
-    static final int ENTRY = 8 + 4 + 4 + 4 + 4 + 4;
+    static final int ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 4;
+    /** Bounds on the origin table, which lists the locations (jar or directory URLs) classes came from. */
+    static final int MAX_ORIGIN_BYTES = 16 << 20;
     /** The cache stops growing here (a merge keeps the newest segments' entries up to it). */
     static final long MAX_FILE_BYTES = 512L << 20;
     /** At this many segment files the next exit that adds entries merges them into one. */
@@ -245,16 +252,19 @@ public final class WovenClassCache {
         return a.getValue() << 32 | b.getValue();
     }
 
-    /** The stored outcome of weaving these bytes, or null if this agent build has not woven them before. */
-    public Hit find(byte[] classFile) {
-        if (segments.isEmpty()) {
+    /**
+     * The stored outcome of weaving these bytes, loaded from {@code origin}, or null if this agent build
+     * has not woven them from there before (or origin is null).
+     */
+    public Hit find(byte[] classFile, String origin) {
+        if (segments.isEmpty() || origin == null) {
             return null;
         }
         long key = key(classFile);
         for (Stored segment : segments) {
             Hit hit;
             try {
-                hit = segment.find(key, classFile.length);
+                hit = segment.find(key, classFile.length, origin);
             } catch (IOException | RuntimeException e) {
                 if (!closed) { // at exit the files are closed under late class loads: they are woven
                     damaged = true;
@@ -276,8 +286,14 @@ public final class WovenClassCache {
         return null;
     }
 
-    /** Keeps what weaving gave ({@code woven} null: nothing to poll) for the next runs. */
-    public void add(byte[] classFile, byte[] woven, int polls) {
+    /**
+     * Keeps what weaving gave ({@code woven} null: nothing to poll) for the next runs, for classes loaded
+     * from {@code origin} (null: not kept).
+     */
+    public void add(byte[] classFile, String origin, byte[] woven, int polls) {
+        if (origin == null) {
+            return;
+        }
         long key = key(classFile);
         int length = woven == null ? 0 : woven.length;
         synchronized (this) {
@@ -301,7 +317,7 @@ public final class WovenClassCache {
                 fail("new classes not kept: " + reason(e));
                 return;
             }
-            added.add(new Entry(key, classFile.length, polls, spooled, length, crc(woven)));
+            added.add(new Entry(key, classFile.length, polls, spooled, length, crc(woven), origin));
             spooled += length;
         }
     }
@@ -434,7 +450,20 @@ public final class WovenClassCache {
             }
         }
         int slots = Integer.highestOneBit(Math.max(1, kept.size()) * 2 - 1) * 2; // at most half full
-        long offset = HEADER + (long) slots * ENTRY;
+        java.util.Map<String, Integer> originNumbers = new java.util.LinkedHashMap<>();
+        ByteBuffer origins = ByteBuffer.allocate(1024);
+        for (Entry e : kept) {
+            if (!originNumbers.containsKey(e.origin)) {
+                byte[] utf8 = e.origin.getBytes(StandardCharsets.UTF_8);
+                if (origins.remaining() < 4 + utf8.length) {
+                    origins = ByteBuffer.allocate(2 * (origins.capacity() + utf8.length)).put(origins.flip());
+                }
+                origins.putInt(utf8.length).put(utf8);
+                originNumbers.put(e.origin, originNumbers.size());
+            }
+        }
+        origins.flip();
+        long offset = HEADER + (long) slots * ENTRY + origins.remaining();
         for (Entry e : kept) { // data in the order this run wove it, then as the files held it
             e.newOffset = offset;
             offset += e.length;
@@ -451,17 +480,19 @@ public final class WovenClassCache {
                 // not a POSIX file system: the directory's own protection applies
             }
             ByteBuffer head = ByteBuffer.allocate(HEADER + slots * ENTRY);
-            head.putInt(MAGIC).putInt(FORMAT).putLong(build).putInt(slots);
+            head.putInt(MAGIC).putInt(FORMAT).putLong(build).putInt(slots).putInt(origins.remaining());
             for (Entry e : kept) {
                 int at = HEADER + slot(e.key, slots) * ENTRY;
                 while (head.getInt(at + 8) != 0) { // linear probing
                     at = at + ENTRY == HEADER + slots * ENTRY ? HEADER : at + ENTRY;
                 }
                 head.putLong(at, e.key).putInt(at + 8, e.originalLength).putInt(at + 12, e.polls)
-                        .putInt(at + 16, (int) e.newOffset).putInt(at + 20, e.length).putInt(at + 24, e.crc);
+                        .putInt(at + 16, (int) e.newOffset).putInt(at + 20, e.length).putInt(at + 24, e.crc)
+                        .putInt(at + 28, originNumbers.get(e.origin));
             }
             head.position(0);
             write(out, head);
+            write(out, origins);
             for (Entry e : kept) {
                 if (e.length == 0) {
                     continue;
@@ -532,7 +563,7 @@ public final class WovenClassCache {
         return e.getClass().getSimpleName() + (m == null ? "" : ": " + Quote.of(m));
     }
 
-    /** One entry, ordered by key and then original length; {@code offset} is in its file or in the spool. */
+    /** One entry, ordered by key, original length and origin; {@code offset} is in its file or in the spool. */
     static final class Entry implements Comparable<Entry> {
         final long key;
         final int originalLength;
@@ -540,23 +571,26 @@ public final class WovenClassCache {
         final long offset;
         final int length;
         final int crc;
+        final String origin;
         Stored source; // the file it was read from, or null: this run's spool
         boolean duplicate;
         long newOffset;
 
-        Entry(long key, int originalLength, int polls, long offset, int length, int crc) {
+        Entry(long key, int originalLength, int polls, long offset, int length, int crc, String origin) {
             this.key = key;
             this.originalLength = originalLength;
             this.polls = polls;
             this.offset = offset;
             this.length = length;
             this.crc = crc;
+            this.origin = origin;
         }
 
         @Override
         public int compareTo(Entry o) {
             int c = Long.compare(key, o.key);
-            return c != 0 ? c : Integer.compare(originalLength, o.originalLength);
+            c = c != 0 ? c : Integer.compare(originalLength, o.originalLength);
+            return c != 0 ? c : origin.compareTo(o.origin);
         }
     }
 
@@ -571,19 +605,22 @@ public final class WovenClassCache {
         final long size;
         final int slots;
         private final byte[] index;
+        private final String[] origins;
         private final long dataStart;
         private byte[] window; // guarded by this
         private long windowStart;
         private int windowLength;
 
-        private Stored(Path path, RandomAccessFile in, long size, int slots, byte[] index) {
+        private Stored(Path path, RandomAccessFile in, long size, int slots, byte[] index, String[] origins,
+                long dataStart) {
             this.path = path;
             this.name = path.getFileName().toString();
             this.in = in;
             this.size = size;
             this.slots = slots;
             this.index = index;
-            this.dataStart = HEADER + (long) slots * ENTRY;
+            this.origins = origins;
+            this.dataStart = dataStart;
         }
 
         static Stored open(Path file, long build) throws IOException {
@@ -600,20 +637,41 @@ public final class WovenClassCache {
                     throw new Damaged("not a cache file of this agent build");
                 }
                 int slots = h.getInt(16);
-                if (slots <= 0 || Integer.bitCount(slots) != 1 || HEADER + (long) slots * ENTRY > size) {
-                    throw new Damaged("damaged (" + slots + " index slots in " + size + " bytes)");
+                int originBytes = h.getInt(20);
+                long dataStart = HEADER + (long) slots * ENTRY + originBytes;
+                if (slots <= 0 || Integer.bitCount(slots) != 1 || originBytes < 0 || originBytes > MAX_ORIGIN_BYTES
+                        || dataStart > size) {
+                    throw new Damaged("damaged (" + slots + " index slots and " + originBytes + " bytes of origins in "
+                            + size + " bytes)");
                 }
                 byte[] index = new byte[slots * ENTRY];
                 in.readFully(index);
-                return new Stored(file, in, size, slots, index);
+                byte[] table = new byte[originBytes];
+                in.readFully(table);
+                return new Stored(file, in, size, slots, index, origins(table), dataStart);
             } catch (IOException | RuntimeException e) {
                 in.close();
                 throw e;
             }
         }
 
+        /** The origin table: {@code (length, UTF-8 bytes)} after one another. */
+        private static String[] origins(byte[] table) throws Damaged {
+            List<String> out = new ArrayList<>();
+            int at = 0;
+            while (at < table.length) {
+                int length = at + 4 <= table.length ? intAt(table, at) : -1;
+                if (length < 0 || length > table.length - at - 4) {
+                    throw new Damaged("damaged (the origin table)");
+                }
+                out.add(new String(table, at + 4, length, StandardCharsets.UTF_8));
+                at += 4 + length;
+            }
+            return out.toArray(new String[0]);
+        }
+
         /** Probes the index from the key's slot to the first empty one (at most every slot). */
-        Hit find(long key, int originalLength) throws IOException {
+        Hit find(long key, int originalLength, String origin) throws IOException {
             int i = slot(key, slots);
             for (int probes = 0; probes < slots; probes++) {
                 int at = i * ENTRY;
@@ -621,7 +679,7 @@ public final class WovenClassCache {
                 if (length == 0) {
                     return null;
                 }
-                if (length == originalLength && longAt(index, at) == key) {
+                if (length == originalLength && longAt(index, at) == key && origin.equals(originOf(i))) {
                     Entry e = entry(i);
                     if (e.length == 0) {
                         return NOTHING_TO_POLL;
@@ -638,11 +696,21 @@ public final class WovenClassCache {
             return null;
         }
 
+        /** The origin of entry {@code i}, or null if its number is out of the table. */
+        private String originOf(int i) {
+            int n = intAt(index, i * ENTRY + 28);
+            return n >= 0 && n < origins.length ? origins[n] : null;
+        }
+
         /** Entry {@code i}, checked against the file's bounds. */
         Entry entry(int i) throws IOException {
             int at = i * ENTRY;
+            String origin = originOf(i);
+            if (origin == null) {
+                throw new Damaged("damaged (the origin of entry " + i + ")");
+            }
             Entry e = new Entry(longAt(index, at), intAt(index, at + 8), intAt(index, at + 12),
-                    intAt(index, at + 16) & 0xFFFFFFFFL, intAt(index, at + 20), intAt(index, at + 24));
+                    intAt(index, at + 16) & 0xFFFFFFFFL, intAt(index, at + 20), intAt(index, at + 24), origin);
             if (e.originalLength <= 0 || e.polls < 0 || e.length < 0 || (e.length == 0) != (e.polls == 0)
                     || e.offset < dataStart || e.offset + e.length > size) {
                 throw new Damaged("damaged (entry " + i + ")");

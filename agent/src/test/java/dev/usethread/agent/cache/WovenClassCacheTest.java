@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WovenClassCacheTest {
     private static final long BUILD = 0x1234_5678_9abc_def0L;
+    private static final String ORIGIN = "file:/app/lib/classes.jar";
     private static final String[] CLASSES = {"java/util/ArrayList", "java/util/HashMap", "java/util/TreeMap",
         "java/util/LinkedList", "java/util/regex/Pattern", "java/util/regex/Matcher", "java/lang/Runnable",
         "java/util/function/Function", "java/io/Serializable", "java/util/concurrent/ConcurrentHashMap",
@@ -60,7 +61,7 @@ class WovenClassCacheTest {
 
     private static void addAll(WovenClassCache cache, Iterable<Woven> classes) {
         for (Woven w : classes) {
-            cache.add(w.original, w.woven, w.polls);
+            cache.add(w.original, ORIGIN, w.woven, w.polls);
         }
     }
 
@@ -68,7 +69,7 @@ class WovenClassCacheTest {
     private static int assertFoundRightOrNotAtAll(WovenClassCache cache, Map<String, Woven> classes) {
         int found = 0;
         for (Map.Entry<String, Woven> e : classes.entrySet()) {
-            WovenClassCache.Hit hit = cache.find(e.getValue().original);
+            WovenClassCache.Hit hit = cache.find(e.getValue().original, ORIGIN);
             if (hit != null) {
                 assertThat(hit.bytes()).as(e.getKey()).isEqualTo(e.getValue().woven);
                 found++;
@@ -86,11 +87,11 @@ class WovenClassCacheTest {
         addAll(first, classes.values());
         assertThat(first.added()).isEqualTo(classes.size());
         first.persist();
-        first.add(classes.get("java/util/ArrayList").original, new byte[] {1}, 1); // after exit: not kept
+        first.add(classes.get("java/util/ArrayList").original, ORIGIN, new byte[] {1}, 1); // after exit: not kept
 
         WovenClassCache next = WovenClassCache.open(dir, BUILD);
         for (Map.Entry<String, Woven> e : classes.entrySet()) {
-            WovenClassCache.Hit hit = next.find(e.getValue().original);
+            WovenClassCache.Hit hit = next.find(e.getValue().original, ORIGIN);
             assertThat(hit).as(e.getKey()).isNotNull();
             assertThat(hit.bytes()).as(e.getKey()).isEqualTo(e.getValue().woven);
             assertThat(hit.polls()).as(e.getKey()).isEqualTo(e.getValue().polls);
@@ -98,7 +99,7 @@ class WovenClassCacheTest {
         assertThat(next.hits()).isEqualTo(classes.size());
         byte[] changed = classes.get("java/util/HashMap").original.clone();
         changed[changed.length - 1] ^= 1;
-        assertThat(next.find(changed)).as("one byte changed").isNull();
+        assertThat(next.find(changed, ORIGIN)).as("one byte changed").isNull();
         List<Path> segments = WovenClassCache.segmentFiles(dir, BUILD);
         assertThat(segments).hasSize(1);
         next.persist(); // nothing added: nothing written
@@ -107,6 +108,28 @@ class WovenClassCacheTest {
         }
         // Another agent build never reads it.
         assertThat(assertFoundRightOrNotAtAll(WovenClassCache.open(dir, BUILD + 1), classes)).isZero();
+    }
+
+    /**
+     * CRCs are linear: whoever controls a class's bytes can give them another class's key. So a class
+     * is copied only for the location it was woven from, and one without a location is never kept.
+     */
+    @Test
+    void aClassIsCopiedOnlyForTheOriginItWasWovenFrom(@TempDir Path dir) throws Exception {
+        Woven list = classes().get("java/util/ArrayList");
+        Woven map = classes().get("java/util/HashMap");
+        WovenClassCache first = WovenClassCache.open(dir, BUILD);
+        first.add(list.original, ORIGIN, list.woven, list.polls);
+        first.add(list.original, "file:/plugins/other.jar", map.woven, map.polls); // same key, other origin
+        first.add(map.original, null, map.woven, map.polls); // generated at run time: not kept
+        assertThat(first.added()).isEqualTo(2);
+        first.persist();
+        WovenClassCache next = WovenClassCache.open(dir, BUILD);
+        assertThat(next.find(list.original, ORIGIN).bytes()).isEqualTo(list.woven);
+        assertThat(next.find(list.original, "file:/plugins/other.jar").bytes()).isEqualTo(map.woven);
+        assertThat(next.find(list.original, "file:/elsewhere.jar")).isNull();
+        assertThat(next.find(list.original, null)).isNull();
+        assertThat(next.find(map.original, ORIGIN)).isNull();
     }
 
     @Test
@@ -129,8 +152,8 @@ class WovenClassCacheTest {
         int mostFiles = 0;
         for (Woven w : all) { // one run per class, each adding only its class
             WovenClassCache run = WovenClassCache.open(dir, BUILD);
-            assertThat(run.find(w.original)).isNull();
-            run.add(w.original, w.woven, w.polls);
+            assertThat(run.find(w.original, ORIGIN)).isNull();
+            run.add(w.original, ORIGIN, w.woven, w.polls);
             run.persist();
             mostFiles = Math.max(mostFiles, WovenClassCache.segmentFiles(dir, BUILD).size());
         }
@@ -149,7 +172,7 @@ class WovenClassCacheTest {
             Path dir = Files.createDirectories(tmp.resolve("r" + round));
             for (int i = 0; i < WovenClassCache.MAX_SEGMENTS - 1; i++) { // seven files: the next two exits merge
                 WovenClassCache run = WovenClassCache.open(dir, BUILD);
-                run.add(all.get(i).original, all.get(i).woven, all.get(i).polls);
+                run.add(all.get(i).original, ORIGIN, all.get(i).woven, all.get(i).polls);
                 run.persist();
             }
             WovenClassCache a = WovenClassCache.open(dir, BUILD);
@@ -209,7 +232,7 @@ class WovenClassCacheTest {
             List<Woven> missing = new ArrayList<>();
             err[0] += StandardError.capture(() -> {
                 for (Woven w : classes.values()) {
-                    WovenClassCache.Hit hit = cache.find(w.original);
+                    WovenClassCache.Hit hit = cache.find(w.original, ORIGIN);
                     if (hit == null) {
                         missing.add(w);
                     } else {
@@ -269,7 +292,7 @@ class WovenClassCacheTest {
         String err = StandardError.capture(() -> {
             WovenClassCache cache = WovenClassCache.open(notADirectory.resolve("c"), BUILD);
             addAll(cache, classes.values());
-            assertThat(cache.find(classes.get("java/util/ArrayList").original)).isNull();
+            assertThat(cache.find(classes.get("java/util/ArrayList").original, ORIGIN)).isNull();
             cache.persist();
         });
         assertThat(err.lines()).hasSize(1);
