@@ -42,8 +42,9 @@ import java.util.zip.CRC32C;
  * them, so the next run reads a file about once, front to back). What this run weaves that the cache
  * does not hold is spooled to an unlinked file and, when the JVM exits, written as a new segment
  * (written whole, then renamed into place: a reader never sees half a file). So an exit costs what
- * the run added, not the size of the cache. Once there are {@link #MAX_SEGMENTS}, or one was found
- * damaged, the exit merges them all into one and deletes them; of two JVMs merging at once, both
+ * the run added, not the size of the cache. Once there are {@link #MAX_SEGMENTS}, one was found
+ * damaged, or they would pass {@link #MAX_FILE_BYTES}, the exit merges them all into one (the newest
+ * entries first, up to that size) and deletes them; of two JVMs merging at once, both
  * merged files stay (with the same entries) until the next merge. Only woven classes and classes
  * with nothing to poll are kept; a class left unwoven is weighed again, and said again, in each run.
  *
