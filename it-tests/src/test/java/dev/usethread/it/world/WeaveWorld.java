@@ -1,12 +1,16 @@
 package dev.usethread.it.world;
 
+import dev.usethread.agent.cache.WovenClassCache;
 import dev.usethread.agent.weave.Weaver;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.jar.JarEntry;
@@ -16,7 +20,8 @@ import java.util.jar.JarFile;
  * "Weave the world", run in a JVM with bytecode verification forced on: weaves every class of each
  * library jar given, defines the woven classes in a fresh loader and links them (which verifies
  * them), without running any static initializer. A class that fails to link woven is linked again
- * unwoven: only failures that the unwoven class does not have count against the weaver.
+ * unwoven: only failures that the unwoven class does not have count against the weaver. Every outcome
+ * also goes into a woven-class cache, which, written and read again, must give back the same bytes.
  *
  * <p>Arguments: the library jars to weave, then "--", then further jars they need.
  */
@@ -40,7 +45,11 @@ public final class WeaveWorld {
         URLClassLoader plain = new URLClassLoader("plain", urls, ClassLoader.getPlatformClassLoader());
         long weavingCaused = 0;
         long skippedWithoutReason = 0;
+        Path cacheDir = Files.createTempDirectory("weave-world-cache");
+        WovenClassCache cache = WovenClassCache.open(cacheDir, 1L);
+        List<Object[]> cached = new ArrayList<>(); // origin, class file, woven bytes
         for (File lib : libs) {
+            String origin = lib.toURI().toURL().toString();
             long classes = 0;
             long wovenClasses = 0;
             long polls = 0;
@@ -65,6 +74,10 @@ public final class WeaveWorld {
                     long t0 = System.nanoTime();
                     Weaver.Outcome outcome = Weaver.weave(bytes);
                     weaveNanos += System.nanoTime() - t0;
+                    if (outcome.skipReason() == null) {
+                        cache.add(bytes, origin, outcome.bytes(), outcome.polls());
+                        cached.add(new Object[] {origin, bytes, outcome.bytes()});
+                    }
                     if (outcome.skipReason() != null) {
                         skipped++;
                         System.out.println("SKIP " + n + " " + outcome.skipReason());
@@ -102,6 +115,25 @@ public final class WeaveWorld {
                     wovenClasses, polls, noPolls, skipped, linked, unrelated, verifyErrors, weaveNanos / 1_000_000);
         }
         System.out.println("WOVEN_LOADER_DEFINED " + woven.defined + " WOVEN_LOADER_WOVEN " + woven.wovenCount);
+        cache.persist();
+        WovenClassCache again = WovenClassCache.open(cacheDir, 1L);
+        long same = 0;
+        for (Object[] c : cached) {
+            WovenClassCache.Hit hit = again.find((byte[]) c[1], (String) c[0]);
+            if (hit != null && Arrays.equals(hit.bytes(), (byte[]) c[2])) {
+                same++;
+            } else if (cached.size() - same < 10) {
+                System.out.println("CACHE_DIFFERS " + c[0] + " " + (hit == null ? "not found" : "other bytes"));
+            }
+        }
+        again.persist();
+        try (var files = Files.list(cacheDir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.delete(f);
+            }
+        }
+        Files.delete(cacheDir);
+        System.out.println("CACHE kept=" + cached.size() + " same=" + same);
         if (weavingCaused == 0 && skippedWithoutReason == 0 && woven.wovenCount > 0) {
             System.out.println("OK");
         } else {
