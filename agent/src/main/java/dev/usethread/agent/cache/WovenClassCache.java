@@ -193,7 +193,8 @@ public final class WovenClassCache {
 
     /**
      * Null if the cache file may be read: a regular file (not a link) that group and others may not
-     * write and that this process's user owns (checked where the file system has the "unix" view).
+     * write and that this process's user owns (checked where the file system has the "unix" view;
+     * a file there whose owner cannot be compared is not read).
      */
     static String untrusted(Path file) throws IOException {
         Map<String, Object> unix;
@@ -209,20 +210,43 @@ public final class WovenClassCache {
         if ((mode & 022) != 0) {
             return "group or others may write it (mode " + Integer.toOctalString(mode & 0777) + ")";
         }
-        Integer me = processUid();
-        if (me != null && !me.equals(unix.get("uid"))) {
+        Integer me = processUid(file.getParent());
+        if (me == null) {
+            return "cannot tell this process's user to compare with the file's owner";
+        }
+        if (!me.equals(unix.get("uid"))) {
             return "owned by uid " + unix.get("uid") + ", not by this process's uid " + me;
         }
         return null;
     }
 
-    /** This process's uid, where the file system tells it (Linux: the owner of /proc/self), or null. */
-    private static Integer processUid() {
-        try {
-            return (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
-        } catch (IOException | RuntimeException e) {
-            return null;
+    private static volatile Integer processUid;
+
+    /**
+     * This process's uid: the owner of /proc/self on Linux; elsewhere the owner of a file it creates in
+     * {@code dir} (then deleted). Null if neither works (say, a read-only directory on macOS).
+     */
+    static Integer processUid(Path dir) {
+        Integer uid = processUid;
+        if (uid != null) {
+            return uid;
         }
+        try {
+            uid = (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+        } catch (IOException | RuntimeException notLinux) {
+            try {
+                File probe = File.createTempFile("uid-", ".probe", dir.toFile());
+                try {
+                    uid = (Integer) Files.getAttribute(probe.toPath(), "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                } finally {
+                    Files.deleteIfExists(probe.toPath());
+                }
+            } catch (IOException | RuntimeException cannot) {
+                return null;
+            }
+        }
+        processUid = uid;
+        return uid;
     }
 
     /** The CRC-32C of woven bytes (0 for none). */

@@ -286,6 +286,29 @@ class WovenClassCacheTest {
     }
 
     @Test
+    void aFileOfAnotherUserIsNotRead(@TempDir Path dir) throws Exception {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("unix"),
+                "owners are compared only where the file system has uids");
+        Path probe = Files.createFile(dir.resolve("probe"));
+        assertThat(WovenClassCache.processUid(dir)).isEqualTo(Files.getAttribute(probe, "unix:uid"));
+        Files.delete(probe);
+        Map<String, Woven> classes = classes();
+        WovenClassCache writer = WovenClassCache.open(dir, BUILD);
+        addAll(writer, classes.values());
+        writer.persist();
+        Path file = WovenClassCache.segmentFiles(dir, BUILD).get(0);
+        try {
+            Files.setAttribute(file, "unix:uid", 4242);
+        } catch (java.io.IOException notRoot) {
+            assumeTrue(false, "giving a file to another user needs root: " + notRoot);
+        }
+        WovenClassCache[] opened = new WovenClassCache[1];
+        String err = StandardError.capture(() -> opened[0] = WovenClassCache.open(dir, BUILD));
+        assertThat(err).contains("not read: owned by uid 4242, not by this process's uid");
+        assertThat(assertFoundRightOrNotAtAll(opened[0], classes)).isZero();
+    }
+
+    @Test
     void aDirectoryThatCannotBeWrittenIsSaidOnceAndWeavingGoesOn(@TempDir Path tmp) throws Exception {
         Path notADirectory = Files.writeString(tmp.resolve("file"), "x");
         Map<String, Woven> classes = classes();
