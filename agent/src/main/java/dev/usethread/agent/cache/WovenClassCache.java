@@ -63,6 +63,8 @@ public final class WovenClassCache {
      * again, never defined), and the origin's number in the segment's origin table.
      */
     static final int ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 4;
+    /** Index slots a segment may have: twice a million classes, far more than 512 MiB of them need. */
+    static final int MAX_SLOTS = 1 << 21;
     /** Bounds on the origin table, which lists the locations (jar or directory URLs) classes came from. */
     static final int MAX_ORIGIN_BYTES = 16 << 20;
     /** The cache stops growing here (a merge keeps the newest segments' entries up to it). */
@@ -468,8 +470,8 @@ public final class WovenClassCache {
         }
         List<Entry> kept = new ArrayList<>(entries.size());
         long size = HEADER;
-        for (Entry e : entries) {
-            if (!e.duplicate && size + 4 * ENTRY + e.length <= MAX_FILE_BYTES) { // up to four slots an entry
+        for (Entry e : entries) { // an entry takes up to four slots, and the table at most MAX_SLOTS
+            if (!e.duplicate && kept.size() < MAX_SLOTS / 2 && size + 4 * ENTRY + e.length <= MAX_FILE_BYTES) {
                 kept.add(e);
                 size += 4 * ENTRY + e.length;
             }
@@ -664,8 +666,8 @@ public final class WovenClassCache {
                 int slots = h.getInt(16);
                 int originBytes = h.getInt(20);
                 long dataStart = HEADER + (long) slots * ENTRY + originBytes;
-                if (slots <= 0 || Integer.bitCount(slots) != 1 || originBytes < 0 || originBytes > MAX_ORIGIN_BYTES
-                        || dataStart > size) {
+                if (slots <= 0 || slots > MAX_SLOTS || Integer.bitCount(slots) != 1 || originBytes < 0
+                        || originBytes > MAX_ORIGIN_BYTES || dataStart > size) {
                     throw new Damaged("damaged (" + slots + " index slots and " + originBytes + " bytes of origins in "
                             + size + " bytes)");
                 }
