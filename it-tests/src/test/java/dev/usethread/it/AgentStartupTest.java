@@ -359,6 +359,25 @@ class AgentStartupTest {
         }
     }
 
+    /** install("cache=...") after start-up: the classes retransformed then are kept and copied too. */
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("jdks")
+    void theCacheWorksForAnAgentInstalledFromCode(int feature, String jdk, @TempDir Path dir) throws Exception {
+        List<String> jvm = List.of("-cp", ChildJvm.classpath() + java.io.File.pathSeparator + ChildJvm.agentJar());
+        long[] copied = new long[2];
+        for (int run = 0; run < 2; run++) {
+            ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "LateAttach", "cache=" + dir.resolve("cache") + ";verbose");
+            assertThat(out.get("INSTALLED")).as(out.toString()).isEqualTo("true");
+            ScenarioTest.assertStandardRun(out, "dev\\.usethread\\.it\\.late\\.LateJob\\.spin");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) classes copied from the cache")
+                    .matcher(out.stderr);
+            assertThat(m.find()).as(out.toString()).isTrue();
+            copied[run] = Long.parseLong(m.group(1));
+        }
+        assertThat(copied[0]).isZero();
+        assertThat(copied[1]).as("classes copied in the second run").isPositive();
+    }
+
     private static Map<String, byte[]> dumped(Path dir) throws Exception {
         Map<String, byte[]> out = new java.util.TreeMap<>();
         try (Stream<Path> files = Files.walk(dir)) {
