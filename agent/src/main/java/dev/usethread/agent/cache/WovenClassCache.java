@@ -352,7 +352,7 @@ public final class WovenClassCache {
     /** A fresh file in the directory, unlinked at once where the file system allows (so a killed JVM leaves none). */
     private FileChannel newSpool() throws IOException {
         Files.createDirectories(dir);
-        Path path = dir.resolve("spool-" + ProcessHandle.current().pid() + "-" + Long.toHexString(System.nanoTime()));
+        Path path = dir.resolve("spool-" + Long.toHexString(System.currentTimeMillis()) + "-" + uniqueSuffix());
         FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         try {
@@ -495,12 +495,15 @@ public final class WovenClassCache {
             e.newOffset = offset;
             offset += e.length;
         }
-        String id = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid() + "-"
-                + Long.toHexString(System.nanoTime() & 0xFFFFFF);
+        // Unique per process and call (a clock read twice can give the same value): the start time first,
+        // so that names sort by age.
+        String id = Long.toHexString(System.currentTimeMillis()) + "-" + uniqueSuffix();
         Path file = dir.resolve(prefix(build) + id + ".bin");
         Path tmp = dir.resolve(prefix(build) + id + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
+        // Created here or not at all: a name already there belongs to someone else and is left alone.
+        FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
+        try (out) {
             try {
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             } catch (UnsupportedOperationException e) {
@@ -550,6 +553,13 @@ public final class WovenClassCache {
             Files.deleteIfExists(tmp);
             throw e;
         }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong NAMES = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The process id and a number this process never gives twice. */
+    private static String uniqueSuffix() {
+        return ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet();
     }
 
     private static void write(FileChannel out, ByteBuffer b) throws IOException {
