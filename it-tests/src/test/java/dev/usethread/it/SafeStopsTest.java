@@ -2,9 +2,13 @@ package dev.usethread.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -56,15 +60,37 @@ class SafeStopsTest {
             case "caches": // deadlines landed in loaders, and every key loaded afterwards
                 assertThat(Integer.parseInt(out.get("CACHE_STOPS"))).as(out.toString()).isGreaterThan(20);
                 break;
-            case "callbacks": { // every cleanup, listener call and log record that started also finished
-                // "cleanups listeners records of bodies": a job cancelled before its body's try has no cleanup
-                String[] counts = out.get("CALLBACKS").split(" ");
-                assertThat(counts[0]).as(out.toString()).isEqualTo(counts[4]);
-                assertThat(Integer.parseInt(counts[4])).as(out.toString()).isGreaterThanOrEqualTo(10);
+            case "callbacks":
+                assertEveryCallbackFinished(out);
                 break;
-            }
             default:
                 assertThat(Integer.parseInt(out.get("FIB_LINE"))).as(out.toString()).isPositive();
         }
+    }
+
+    /** Every cleanup, listener call and log record (all woven) that started also finished. */
+    private static void assertEveryCallbackFinished(ChildJvm.Outcome out) {
+        // "cleanups listeners records of bodies": a job cancelled before its body's try has no cleanup
+        String[] counts = out.get("CALLBACKS").split(" ");
+        assertThat(counts[0]).as(out.toString()).isEqualTo(counts[4]);
+        assertThat(Integer.parseInt(counts[4])).as(out.toString()).isGreaterThanOrEqualTo(10);
+    }
+
+    /** The same woven listeners, finally blocks and log backend, copied from a woven-class cache. */
+    @ParameterizedTest(name = "JDK {0}")
+    @MethodSource("dev.usethread.it.AgentStartupTest#jdks")
+    void callbacksFinishWhenTheirClassesComeFromTheCache(int feature, String jdk, @TempDir Path dir) throws Exception {
+        long[] copied = new long[2];
+        for (int run = 0; run < 2; run++) {
+            ChildJvm.Outcome out = ChildJvm.run(jdk, ChildJvm.withAgent("cache=" + dir + ";verbose"), MAIN, "callbacks");
+            assertThat(out.exitCode).as(out.toString()).isZero();
+            assertThat(out.get("OK")).as(out.toString()).isNotNull();
+            assertEveryCallbackFinished(out);
+            Matcher m = Pattern.compile("(\\d+) classes copied from the cache").matcher(out.stderr);
+            assertThat(m.find()).as(out.toString()).isTrue();
+            copied[run] = Long.parseLong(m.group(1));
+        }
+        assertThat(copied[0]).isZero();
+        assertThat(copied[1]).as("classes copied in the second run").isPositive();
     }
 }
