@@ -16,7 +16,7 @@
 # new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS, SERVICE_SETTLE_MS, SERVICE_RARE_EVERY,
 # SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
 # (the run without deadlines; default 2), LONGRUN_JDKS (default 17), PROGRAM_PAIRS (default 5),
-# RETRY_TRIALS (default 3).
+# RETRY_TRIALS (default 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -328,7 +328,7 @@ if section programs 9-programs; then
 PROG=$ROOT/benchmarks/target/programs
 # The smoke run (CI) compiles once per program on the first JDK only: a scalac pair alone takes ~15 s.
 if $SMOKE; then PAIRS=${PROGRAM_PAIRS:-1}; TRIALS=${RETRY_TRIALS:-1}; RETRY_ARGS=(1 1); CONTROL=false; PROG_JDKS=${JDKS%% *}
-else PAIRS=${PROGRAM_PAIRS:-5}; TRIALS=${RETRY_TRIALS:-3}; RETRY_ARGS=(5 4); CONTROL=true; PROG_JDKS=$JDKS; fi
+else PAIRS=${PROGRAM_PAIRS:-5}; TRIALS=${RETRY_TRIALS:-7}; RETRY_ARGS=(5 4); CONTROL=true; PROG_JDKS=$JDKS; fi
 find "$PROG/src/scala-parser-combinators" -name '*.scala' | sort > "$PROG/scala-sources.txt"
 # One compile into a fresh output directory; prints "<wall ms> <peak RSS KiB>" (GNU time's %M).
 run_program() {
