@@ -5,6 +5,8 @@ import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.weave.Weaver;
 import dev.usethread.internal.Events;
 import java.lang.instrument.ClassFileTransformer;
+import java.net.URL;
+import java.security.CodeSource;
 import java.security.ProtectionDomain;
 import java.util.Map;
 import java.util.TreeMap;
@@ -128,8 +130,8 @@ final class PollTransformer implements ClassFileTransformer {
         if (loader == null || loader == PLATFORM) {
             return "jdk";
         }
-        java.security.CodeSource source = domain == null ? null : domain.getCodeSource();
-        java.net.URL location = source == null ? null : source.getLocation();
+        CodeSource source = domain == null ? null : domain.getCodeSource();
+        URL location = source == null ? null : source.getLocation();
         return location == null ? null : location.toString();
     }
 

@@ -338,10 +338,7 @@ class AgentStartupTest {
                     PKG + "GroovyScript");
             ScenarioTest.assertStandardRun(out,
                     "(Spin|groovy\\.|org\\.apache\\.groovy\\.|org\\.codehaus\\.groovy\\.).*");
-            java.util.regex.Matcher m = java.util.regex.Pattern
-                    .compile("(\\d+) classes copied from the cache, (\\d+) added to it").matcher(out.stderr);
-            assertThat(m.find()).as(out.toString()).isTrue();
-            counts[run] = new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+            counts[run] = out.cacheCounts();
             assertThat(out.stderr).as(out.toString()).doesNotContain("[usethread-agent] cache=");
         }
         assertThat(counts[0][0]).as("first run: nothing to copy").isZero();
@@ -369,10 +366,7 @@ class AgentStartupTest {
             ChildJvm.Outcome out = ChildJvm.run(jdk, jvm, PKG + "LateAttach", "cache=" + dir.resolve("cache") + ";verbose");
             assertThat(out.get("INSTALLED")).as(out.toString()).isEqualTo("true");
             ScenarioTest.assertStandardRun(out, "dev\\.usethread\\.it\\.late\\.LateJob\\.spin");
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) classes copied from the cache")
-                    .matcher(out.stderr);
-            assertThat(m.find()).as(out.toString()).isTrue();
-            copied[run] = Long.parseLong(m.group(1));
+            copied[run] = out.cacheCounts()[0];
         }
         assertThat(copied[0]).isZero();
         assertThat(copied[1]).as("classes copied in the second run").isPositive();

@@ -131,6 +131,19 @@ final class ChildJvm {
             return protocol.get(key);
         }
 
+        /**
+         * From the agent's verbose summary: the classes copied from the woven-class cache and those added
+         * to it. Fails if the summary does not say.
+         */
+        long[] cacheCounts() {
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("(\\d+) classes copied from the cache, (\\d+) added to it").matcher(stderr);
+            if (!m.find()) {
+                throw new AssertionError("no cache counts in the verbose summary\n" + this);
+            }
+            return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+        }
+
         @Override
         public String toString() {
             return "exit " + exitCode + "\n--- stdout\n" + String.join("\n", lines) + "\n--- stderr\n" + stderr;

@@ -19,8 +19,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
 
@@ -477,7 +479,7 @@ public final class WovenClassCache {
             }
         }
         int slots = Integer.highestOneBit(Math.max(1, kept.size()) * 2 - 1) * 2; // at most half full
-        java.util.Map<String, Integer> originNumbers = new java.util.LinkedHashMap<>();
+        Map<String, Integer> originNumbers = new LinkedHashMap<>();
         ByteBuffer origins = ByteBuffer.allocate(1024);
         for (Entry e : kept) {
             if (!originNumbers.containsKey(e.origin)) {
@@ -555,7 +557,7 @@ public final class WovenClassCache {
         }
     }
 
-    private static final java.util.concurrent.atomic.AtomicLong NAMES = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong NAMES = new AtomicLong();
 
     /** The process id and a number this process never gives twice. */
     private static String uniqueSuffix() {
