@@ -51,9 +51,11 @@ public final class AgentConfig {
     /** A config file holds a few lines; anything bigger is a mistake, and must not cost the JVM its heap. */
     static final int MAX_FILE_BYTES = 64 * 1024;
 
-    private final List<ClassPattern> include;
-    private final List<ClassPattern> exclude;
-    private final List<ClassPattern> jdk;
+    // Arrays, not lists: they are matched against every class the JVM loads, mostly before the JIT
+    // has compiled the matching, and an iterator per list showed in the start-up profile.
+    private final ClassPattern[] include;
+    private final ClassPattern[] exclude;
+    private final ClassPattern[] jdk;
     private final boolean verbose;
     private final Path dump;
     private final Path cache;
@@ -208,11 +210,11 @@ public final class AgentConfig {
                 : Quote.of(name + "=" + value);
     }
 
-    private List<ClassPattern> patterns(Map<String, String> values, String name) {
+    private ClassPattern[] patterns(Map<String, String> values, String name) {
         String v = values.get(name);
         List<ClassPattern> out = new ArrayList<>();
         if (v == null) {
-            return out;
+            return new ClassPattern[0];
         }
         for (String item : v.split(",", -1)) {
             try {
@@ -222,7 +224,7 @@ public final class AgentConfig {
                         + (fromFile.contains(name) ? "" : ": " + e.getMessage()));
             }
         }
-        return out;
+        return out.toArray(new ClassPattern[0]);
     }
 
     private boolean bool(Map<String, String> values, String name) {
@@ -254,15 +256,15 @@ public final class AgentConfig {
      * same way. Unwoven, these libraries still stop a loader that runs too long: the loader is the
      * application's code, and woven. docs/AGENT.md lists them.
      */
-    static final List<ClassPattern> NEVER_WOVEN_LIBRARIES = List.of(ClassPattern.parse("com.google.common.cache"),
-            ClassPattern.parse("com.github.benmanes.caffeine"), ClassPattern.parse("org.jctools"));
+    static final ClassPattern[] NEVER_WOVEN_LIBRARIES = {ClassPattern.parse("com.google.common.cache"),
+            ClassPattern.parse("com.github.benmanes.caffeine"), ClassPattern.parse("org.jctools")};
 
     /**
      * Application classes (not the JDK's): in {@code include} (or no include given), not excluded,
      * and not one of {@link #NEVER_WOVEN_LIBRARIES}.
      */
     public boolean weavesApplicationClass(String className) {
-        return (include.isEmpty() || any(include, className)) && !any(exclude, className)
+        return (include.length == 0 || any(include, className)) && !any(exclude, className)
                 && !any(NEVER_WOVEN_LIBRARIES, className);
     }
 
@@ -272,12 +274,12 @@ public final class AgentConfig {
     }
 
     public boolean hasJdkPatterns() {
-        return !jdk.isEmpty();
+        return jdk.length > 0;
     }
 
-    private static boolean any(List<ClassPattern> list, String className) {
-        for (ClassPattern p : list) {
-            if (p.matches(className)) {
+    private static boolean any(ClassPattern[] patterns, String className) {
+        for (int i = 0; i < patterns.length; i++) {
+            if (patterns[i].matches(className)) {
                 return true;
             }
         }

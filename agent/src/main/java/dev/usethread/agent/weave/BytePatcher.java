@@ -1,5 +1,7 @@
 package dev.usethread.agent.weave;
 
+import jdk.internal.vm.annotation.DontInline;
+
 import java.util.Arrays;
 
 /**
@@ -64,9 +66,8 @@ final class BytePatcher extends ClassFile {
     private int nextConstant;
     private int ownerClass;
     private int groupOwnerClass;
-    /** This class's poll methods in GroupPolls: for back-edges and entries, and in handler code. */
-    private String pollName;
-    private String pollInHandlerName;
+    /** This class's poll group: its poll methods in GroupPolls, for back-edges and entries, and in handler code. */
+    private int group;
     private int pollDesc;
     private int pollRef;
     private int pollInHandlerRef;
@@ -123,9 +124,7 @@ final class BytePatcher extends ClassFile {
             return new Result(null, 0, null, false);
         }
         refs = ConstantRefs.check(this);
-        int group = pollGroup();
-        pollName = PollSites.pollName(group, PollSites.POLL);
-        pollInHandlerName = PollSites.pollName(group, PollSites.POLL_IN_HANDLER);
+        group = pollGroup();
         int p = fieldsStart();
         int fields = u2(p);
         p += 2;
@@ -136,8 +135,8 @@ final class BytePatcher extends ClassFile {
         // Appended constants are numbered from cpCount on; every reference in the input was checked
         // against cpCount (ConstantRefs, scan), so none of them can point at one.
         nextConstant = cpCount;
-        pool = new ByteOut(160);
-        out = new ByteOut(in.length - cpEnd + in.length / 8 + 64);
+        pool = new ByteOut(256); // room for every constant the inserted calls need
+        out = ByteOut.reused(in.length - cpEnd + in.length / 8 + 64);
         out.bytes(in, cpEnd, methodsStart - cpEnd);
         p = methodsStart;
         int methods = u2(p);
@@ -153,7 +152,7 @@ final class BytePatcher extends ClassFile {
             p += 8;
             for (int a = 0; a < attrs; a++) {
                 int len = attributeLength(p);
-                if (weavable && utf8Is(u2(p), CODE)) {
+                if (weavable && isCode(u2(p))) {
                     if (!code(p, len)) {
                         return Result.declined(declined != null ? declined : "not woven: " + methodName());
                     }
@@ -164,11 +163,9 @@ final class BytePatcher extends ClassFile {
             }
         }
         out.bytes(in, p, in.length - p);
-        if (overflow) {
-            return new Result(null, 0, "branch offset too large with polls", true);
-        }
-        if (polls == 0) {
-            return new Result(null, 0, null, false);
+        if (overflow || polls == 0) {
+            out.recycle();
+            return overflow ? new Result(null, 0, "branch offset too large with polls", true) : new Result(null, 0, null, false);
         }
         if (nextConstant > 0xFFFF) {
             return Result.declined("class too large with polls (constant pool " + cpCount + ")");
@@ -179,7 +176,22 @@ final class BytePatcher extends ClassFile {
         woven[9] = (byte) nextConstant;
         System.arraycopy(pool.buf, 0, woven, cpEnd, pool.size);
         System.arraycopy(out.buf, 0, woven, cpEnd + pool.size, out.size);
+        out.recycle(); // a class declined or thrown out of leaves its buffer to the collector
         return new Result(woven, polls, null, false);
+    }
+
+    /** The Code attribute's name constant, once found: a class names every method's code with the same one. */
+    private int codeName = -1;
+
+    private boolean isCode(int name) {
+        if (name == codeName) {
+            return true;
+        }
+        if (utf8Is(name, CODE)) {
+            codeName = name;
+            return true;
+        }
+        return false;
     }
 
     /** Name and descriptor of the method being patched, for messages. */
@@ -187,29 +199,52 @@ final class BytePatcher extends ClassFile {
         return printable(u2(method + 2)) + printable(u2(method + 4));
     }
 
-    /**
-     * Appends a {@code Methodref} to {@code Poll.name(desc)} (a hook) or {@code GroupPolls.name()} (a
-     * poll), and the constants it needs; returns its index.
-     */
-    private int methodref(String name, boolean hook) {
-        if (hook && ownerClass == 0) {
-            ownerClass = classConstant(PollSites.OWNER);
-        } else if (!hook && groupOwnerClass == 0) {
-            groupOwnerClass = classConstant(PollSites.GROUP_OWNER);
+    // The Utf8 constants of the inserted calls, encoded once: the patcher runs mostly before the JIT
+    // has compiled it, and encoding them per class showed in its profile.
+    private static final byte[] OWNER_UTF8 = utf8Constant(PollSites.OWNER);
+    private static final byte[] GROUP_OWNER_UTF8 = utf8Constant(PollSites.GROUP_OWNER);
+    private static final byte[] POLL_DESC_UTF8 = utf8Constant(PollSites.POLL_DESC);
+    private static final byte[] CAUGHT_UTF8 = utf8Constant(PollSites.CAUGHT);
+    private static final byte[] CAUGHT_DESC_UTF8 = utf8Constant(PollSites.CAUGHT_DESC);
+    private static final byte[] THROWN_UTF8 = utf8Constant(PollSites.THROWN);
+    private static final byte[] THROWN_DESC_UTF8 = utf8Constant(PollSites.THROWN_DESC);
+
+    /** A whole CONSTANT_Utf8 entry of an ASCII name (every name the weaver inserts is one). */
+    private static byte[] utf8Constant(String s) {
+        byte[] b = new byte[3 + s.length()];
+        b[0] = 1;
+        b[1] = (byte) (s.length() >>> 8);
+        b[2] = (byte) s.length();
+        for (int i = 0; i < s.length(); i++) {
+            b[3 + i] = (byte) s.charAt(i);
         }
-        int desc = hook ? 0 : pollDesc;
-        if (desc == 0) { // each hook's descriptor is used by its one Methodref only
-            pool.utf8(!hook ? PollSites.POLL_DESC : name.equals(PollSites.CAUGHT) ? PollSites.CAUGHT_DESC
-                    : PollSites.THROWN_DESC);
-            desc = nextConstant++;
+        return b;
+    }
+
+    /**
+     * Appends a {@code Methodref} to a hook {@code Poll.name(desc)} ({@code desc} given) or to this
+     * class's poll {@code GroupPolls.name()} ({@code desc} null), and the constants it needs; returns its index.
+     */
+    @DontInline
+    private int methodref(byte[] name, byte[] desc) {
+        boolean hook = desc != null;
+        if (hook && ownerClass == 0) {
+            ownerClass = classConstant(OWNER_UTF8);
+        } else if (!hook && groupOwnerClass == 0) {
+            groupOwnerClass = classConstant(GROUP_OWNER_UTF8);
+        }
+        int descIndex = hook ? 0 : pollDesc;
+        if (descIndex == 0) { // each hook's descriptor is used by its one Methodref only
+            pool.bytes(hook ? desc : POLL_DESC_UTF8, 0, (hook ? desc : POLL_DESC_UTF8).length);
+            descIndex = nextConstant++;
             if (!hook) {
-                pollDesc = desc;
+                pollDesc = descIndex;
             }
         }
-        pool.utf8(name);
+        pool.bytes(name, 0, name.length);
         pool.u1(12); // NameAndType
         pool.u2(nextConstant);
-        pool.u2(desc);
+        pool.u2(descIndex);
         pool.u1(10); // Methodref
         pool.u2(hook ? ownerClass : groupOwnerClass);
         pool.u2(nextConstant + 1);
@@ -284,6 +319,7 @@ final class BytePatcher extends ClassFile {
      * Length of a tableswitch, lookupswitch or wide instruction at {@code p} (code starting at
      * {@code base}), as read: the caller checks it against the code's end.
      */
+    @DontInline
     private long variableLength(int base, int p, int op) {
         if (op == 0xC4) {
             return u1(p + 1) == 0x84 ? 6 : 4;
@@ -301,6 +337,7 @@ final class BytePatcher extends ClassFile {
     }
 
     /** Whether the jump or switch at {@code p} has a target less than {@code below} bytes after itself. */
+    @DontInline
     private boolean anyTargetBelow(int base, int p, int kind, int below) {
         if (kind == JUMP) {
             return s2(p + 1) < below;
@@ -352,11 +389,16 @@ final class BytePatcher extends ClassFile {
     private int codeBase;
 
     /** New offset of an old one that must be an instruction start or the code's end. */
+    @DontInline
     private int moved(int old) {
         if (old < 0 || old >= mark.length || (mark[old] & START) == 0) {
             throw new Malformed("offset " + old + " is not an instruction");
         }
-        int lo = 0;
+        int lo = movedHint; // tables list offsets mostly in order: try the last answer's site first
+        if (lo <= siteCount && (lo == siteCount || sites[lo] >= old) && (lo == 0 || sites[lo - 1] < old)) {
+            return old + (lo < siteCount ? deltas[lo] : lastDelta);
+        }
+        lo = 0;
         int hi = siteCount;
         while (lo < hi) { // first site at or after old
             int mid = (lo + hi) >>> 1;
@@ -366,13 +408,18 @@ final class BytePatcher extends ClassFile {
                 hi = mid;
             }
         }
+        movedHint = lo;
         return old + (lo < siteCount ? deltas[lo] : lastDelta);
     }
+
+    /** The site index moved() found last, a guess checked before it is used (any value is safe). */
+    private int movedHint;
 
     /**
      * New offset of the instruction at {@code old} itself, after the code inserted before it: what
      * frames (Uninitialized) and type annotations name, where moved() gives the inserted code.
      */
+    @DontInline
     private int instructionMoved(int old) {
         int at = moved(old);
         int m = mark[old];
@@ -466,6 +513,7 @@ final class BytePatcher extends ClassFile {
      * get a poll (back-edges); false, with {@code declined} set, for a shape whose polls could not
      * stop the method.
      */
+    @DontInline
     private boolean scan(int base, int end, int exc, int excCount) {
         siteCount = 0;
         int p = base;
@@ -487,7 +535,8 @@ final class BytePatcher extends ClassFile {
             } else {
                 site(base, p, kind, exc, excCount);
             }
-            int constant = CONSTANT[op] == 0 ? 0 : CONSTANT[op] == 1 ? u1(p + 1) : u2(p + 1);
+            int where = CONSTANT[op];
+            int constant = where == 0 ? 0 : where == 1 ? in[p + 1] & 0xFF : (in[p + 1] & 0xFF) << 8 | (in[p + 2] & 0xFF);
             if (constant >= cpCount) {
                 throw new Malformed("constant #" + constant + " is past the constant pool");
             }
@@ -502,6 +551,7 @@ final class BytePatcher extends ClassFile {
         return true;
     }
 
+    @DontInline
     private void site(int base, int p, byte kind, int exc, int excCount) {
         int pos = p - base;
         if (siteCount == sites.length) {
@@ -526,6 +576,7 @@ final class BytePatcher extends ClassFile {
     }
 
     /** Checks that the handlers start at instructions, and marks the polls of loops in handler code. */
+    @DontInline
     private void handlers(int base, int codeLength, int exc, int excCount) {
         for (int i = 0; i < excCount; i++) {
             instruction(u2(exc + 8 * i + 4));
@@ -637,6 +688,7 @@ final class BytePatcher extends ClassFile {
      * instruction's labels and frame, so the instruction's own old offset moves like the code before
      * it (jumps and handlers that target it run the inserted code). Returns the number of polls.
      */
+    @DontInline
     private int layout(int base) {
         int delta = POLL_BYTES;
         int count = 1;
@@ -712,6 +764,7 @@ final class BytePatcher extends ClassFile {
      * offsets. At a site: the caught hook (a handler starts here), the poll, the thrown hook (before
      * athrow), then the instruction.
      */
+    @DontInline
     private boolean writeCode(int base, int end, int codeStart) {
         pollCall(false);
         int copied = base;
@@ -762,6 +815,7 @@ final class BytePatcher extends ClassFile {
     }
 
     /** Writes a switch at its new place (new padding, moved targets); returns its old length. */
+    @DontInline
     private int writeSwitch(int base, int p, byte kind, int now, int codeStart) {
         int pos = p - base;
         int q = p + 1 + ((4 - ((p + 1 - base) & 3)) & 3);
@@ -796,6 +850,7 @@ final class BytePatcher extends ClassFile {
      * is dropped: the JVM ignores it, so the class loads and runs as it would have, and offsets it may
      * hold would describe the code before the polls.
      */
+    @DontInline
     private void codeAttributes(int a, int codeEnd) {
         int attrs = u2(a);
         int countAt = out.size;
@@ -812,7 +867,7 @@ final class BytePatcher extends ClassFile {
                 continue;
             }
             kept++;
-            out.bytes(in, a, 2);
+            out.u2(name);
             int lenAt = out.size;
             out.u4(0);
             int bodyEnd = kind == 1 ? lineNumbers(body) : kind == 2 ? localVariables(body)
@@ -834,40 +889,85 @@ final class BytePatcher extends ClassFile {
      * table, 3 a stack map table, 4 a type annotation table; 0 for any other, which the JVM ignores.
      */
     private int codeAttributeKind(int name) {
-        return utf8Is(name, LINE_NUMBER_TABLE) ? 1
-                : utf8Is(name, LOCAL_VARIABLE_TABLE) || utf8Is(name, LOCAL_VARIABLE_TYPE_TABLE) ? 2
-                : utf8Is(name, STACK_MAP_TABLE) ? 3
-                : utf8Is(name, RUNTIME_VISIBLE_TYPE_ANNOTATIONS) || utf8Is(name, RUNTIME_INVISIBLE_TYPE_ANNOTATIONS) ? 4
+        if (codeAttributeKinds == null) {
+            codeAttributeKinds = new byte[cpCount];
+        }
+        int kind = name > 0 && name < cpCount ? codeAttributeKinds[name] - 1 : -1;
+        if (kind < 0) {
+            kind = classifyCodeAttribute(name);
+            codeAttributeKinds[name] = (byte) (kind + 1);
+        }
+        return kind;
+    }
+
+    /** Per name constant: 1 + its codeAttributeKind once found, 0 before; classes repeat a few names. */
+    private byte[] codeAttributeKinds;
+
+    private int classifyCodeAttribute(int name) {
+        int p = utf8(name);
+        return utf8At(p, LINE_NUMBER_TABLE) ? 1
+                : utf8At(p, LOCAL_VARIABLE_TABLE) || utf8At(p, LOCAL_VARIABLE_TYPE_TABLE) ? 2
+                : utf8At(p, STACK_MAP_TABLE) ? 3
+                : utf8At(p, RUNTIME_VISIBLE_TYPE_ANNOTATIONS) || utf8At(p, RUNTIME_INVISIBLE_TYPE_ANNOTATIONS) ? 4
                 : 0;
     }
 
-    private int lineNumbers(int body) {
+    // The tables below are written straight into the buffer, room made once per table: they are the
+    // bulk of most Code attributes, and a call per u2 costs while the JIT has not compiled the patcher.
+
+    /** Copies a table's u2 count, checks its {@code size}-byte entries lie in the input, makes room for them; returns its end. */
+    private int table(int body, int size, String what) {
         int n = u2(body);
-        within(body + 2, 4L * n, "LineNumberTable");
+        int end = within(body + 2, (long) size * n, what);
         out.u2(n);
-        for (int k = 0; k < n; k++) {
-            int pc = u2(body + 2 + 4 * k);
-            out.u2(pc == 0 ? 0 : moved(pc)); // the entry poll takes the first line: a frame stopped there has it
-            out.u2(u2(body + 4 + 4 * k));
-        }
-        return body + 2 + 4 * n;
+        out.room(size * n);
+        return end;
     }
 
-    private int localVariables(int body) {
-        int n = u2(body);
-        within(body + 2, 10L * n, "LocalVariableTable");
-        out.u2(n);
-        for (int k = 0; k < n; k++) {
-            int v = body + 2 + 10 * k;
-            int from = moved(u2(v));
-            int to = moved(u2(v) + u2(v + 2));
-            out.u2(from);
-            out.u2(to - from);
-            refs.ref(v + 4);
-            refs.ref(v + 6);
-            out.bytes(in, v + 4, 6);
+    @DontInline
+    private int lineNumbers(int body) {
+        int end = table(body, 4, "LineNumberTable");
+        byte[] o = out.buf;
+        int w = out.size;
+        byte[] b = in;
+        for (int q = body + 2; q < end; q += 4) {
+            int pc = (b[q] & 0xFF) << 8 | (b[q + 1] & 0xFF);
+            int at = pc == 0 ? 0 : moved(pc); // the entry poll takes the first line: a frame stopped there has it
+            o[w] = (byte) (at >>> 8);
+            o[w + 1] = (byte) at;
+            o[w + 2] = b[q + 2];
+            o[w + 3] = b[q + 3];
+            w += 4;
         }
-        return body + 2 + 10 * n;
+        out.size = w;
+        return end;
+    }
+
+    @DontInline
+    private int localVariables(int body) {
+        int end = table(body, 10, "LocalVariableTable");
+        byte[] o = out.buf;
+        int w = out.size;
+        byte[] b = in;
+        for (int v = body + 2; v < end; v += 10) {
+            int start = (b[v] & 0xFF) << 8 | (b[v + 1] & 0xFF);
+            int from = moved(start);
+            int to = moved(start + ((b[v + 2] & 0xFF) << 8 | (b[v + 3] & 0xFF)));
+            if (((b[v + 4] & 0xFF) << 8 | (b[v + 5] & 0xFF)) >= cpCount
+                    || ((b[v + 6] & 0xFF) << 8 | (b[v + 7] & 0xFF)) >= cpCount) {
+                constant(v + 4); // name and descriptor (or signature): throws, saying which
+                constant(v + 6);
+            }
+            int length = to - from;
+            o[w] = (byte) (from >>> 8);
+            o[w + 1] = (byte) from;
+            o[w + 2] = (byte) (length >>> 8);
+            o[w + 3] = (byte) length;
+            System.arraycopy(b, v + 4, o, w + 4, 6);
+            w += 10;
+        }
+        out.size = w;
+        return end;
     }
 
     /** Whether {@code pos} lies in a range whose handler lies inside that range at or before pos. */
@@ -890,6 +990,7 @@ final class BytePatcher extends ClassFile {
      * which runs the loop again, whose poll throws again, for ever. javac never emits it: its handlers
      * inside their own range ({@code synchronized}) rethrow.
      */
+    @DontInline
     private boolean caughtForEver(int base, int exc, int count) {
         for (int i = 0; i < count; i++) {
             int e = exc + 8 * i;
@@ -925,6 +1026,7 @@ final class BytePatcher extends ClassFile {
      * Copies a StackMapTable, offsets moved; returns its end. A frame whose stack exceeds max_stack is
      * malformed (the JVM's ClassFormatError); the hooks' extra slot must not make it fit.
      */
+    @DontInline
     private int frames(int body) {
         int n = u2(body);
         out.u2(n);
@@ -996,6 +1098,7 @@ final class BytePatcher extends ClassFile {
      * targets (local variable ranges, and the instructions new, instanceof, checkcast, method
      * references and calls with type arguments); returns the end. Other targets cannot occur in code.
      */
+    @DontInline
     private int typeAnnotations(int p) {
         int n = u2(p);
         out.u2(n);
@@ -1072,21 +1175,23 @@ final class BytePatcher extends ClassFile {
         return p;
     }
 
-    private int classConstant(String internalName) {
-        pool.utf8(internalName);
+    @DontInline
+    private int classConstant(byte[] internalName) {
+        pool.bytes(internalName, 0, internalName.length);
         pool.u1(7); // Class
         pool.u2(nextConstant);
         nextConstant += 2;
         return nextConstant - 1;
     }
 
+    @DontInline
     private void pollCall(boolean inHandler) {
         int ref;
         if (inHandler) {
             ref = pollInHandlerRef != 0 ? pollInHandlerRef
-                    : (pollInHandlerRef = methodref(pollInHandlerName, false));
+                    : (pollInHandlerRef = methodref(utf8Constant(PollSites.pollName(group, PollSites.POLL_IN_HANDLER)), null));
         } else {
-            ref = pollRef != 0 ? pollRef : (pollRef = methodref(pollName, false));
+            ref = pollRef != 0 ? pollRef : (pollRef = methodref(utf8Constant(PollSites.pollName(group, PollSites.POLL)), null));
         }
         out.u1(0xB8); // invokestatic
         out.u2(ref);
@@ -1096,13 +1201,14 @@ final class BytePatcher extends ClassFile {
      * {@code dup; invokestatic Poll.caught(Throwable)V} or {@code invokestatic Poll.thrown(Throwable)Throwable}:
      * either way the throwable on the stack stays.
      */
+    @DontInline
     private void hookCall(boolean caught) {
         int ref;
         if (caught) {
-            ref = caughtRef != 0 ? caughtRef : (caughtRef = methodref(PollSites.CAUGHT, true));
+            ref = caughtRef != 0 ? caughtRef : (caughtRef = methodref(CAUGHT_UTF8, CAUGHT_DESC_UTF8));
             out.u1(0x59); // dup
         } else {
-            ref = thrownRef != 0 ? thrownRef : (thrownRef = methodref(PollSites.THROWN, true));
+            ref = thrownRef != 0 ? thrownRef : (thrownRef = methodref(THROWN_UTF8, THROWN_DESC_UTF8));
         }
         out.u1(0xB8);
         out.u2(ref);

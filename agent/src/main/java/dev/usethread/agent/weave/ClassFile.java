@@ -62,8 +62,11 @@ abstract class ClassFile {
 
     /** The length of the attribute starting at {@code p}, checked to lie inside the input. */
     final int attributeLength(int p) {
-        int length = s4(p + 2);
-        within(p + 6, length & 0xFFFFFFFFL, "attribute");
+        byte[] b = in; // inline: this runs per attribute, often before the JIT compiled it
+        int length = (b[p + 2] & 0xFF) << 24 | (b[p + 3] & 0xFF) << 16 | (b[p + 4] & 0xFF) << 8 | (b[p + 5] & 0xFF);
+        if (p + 6 + (length & 0xFFFFFFFFL) > b.length) {
+            throw new Malformed("attribute runs past the end of the class file");
+        }
         return length;
     }
 
@@ -81,11 +84,12 @@ abstract class ClassFile {
         int p = 10;
         byte[] b = in;
         int below = -1; // stays negative while every reference minus cpCount is (inline: this runs per constant)
+        int end = b.length;
         for (int i = 1; i < cpCount; i++) {
             cpOffset[i] = p;
             // References past the pool are refused: constants appended to it would make them valid.
             switch (b[p] & 0xFF) {
-                case 1: p += 3 + u2(p + 1); break;
+                case 1: p += 3 + ((b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF)); break;
                 case 3: case 4: p += 5; break;
                 case 9: case 10: case 11: case 12:
                     below &= ((b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF)) - cpCount;
@@ -106,7 +110,9 @@ abstract class ClassFile {
                 case 15: constant(p + 2); p += 4; break;
                 default: return false;
             }
-            within(cpOffset[i], p - cpOffset[i], "constant pool");
+            if (p > end) { // within(), inline: this runs per constant, often before the JIT compiled it
+                throw new Malformed("constant pool runs past the end of the class file");
+            }
         }
         if (below >= 0) { // some reference minus cpCount was not negative
             throw new Malformed("a constant refers past the constant pool");
@@ -117,7 +123,7 @@ abstract class ClassFile {
 
     /** Checks that the u2 at {@code p} refers to no constant past the pool (0 is left to the JVM). */
     final void constant(int p) {
-        int index = u2(p);
+        int index = (in[p] & 0xFF) << 8 | (in[p + 1] & 0xFF);
         if (index >= cpCount) {
             throw new Malformed("constant #" + index + " is past the constant pool");
         }
@@ -131,13 +137,17 @@ abstract class ClassFile {
 
     /** Whether constant {@code index} is the Utf8 {@code expected} (compared as bytes, nothing allocated). */
     final boolean utf8Is(int index, byte[] expected) {
-        int p = utf8(index);
-        int length = u2(p + 1);
-        if (length != expected.length) {
+        return utf8At(utf8(index), expected);
+    }
+
+    /** Whether the Utf8 constant at offset {@code p} (checked to be one) is {@code expected}. */
+    final boolean utf8At(int p, byte[] expected) {
+        byte[] b = in;
+        if (((b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF)) != expected.length) {
             return false;
         }
-        for (int i = 0; i < length; i++) {
-            if (in[p + 3 + i] != expected[i]) {
+        for (int i = 0; i < expected.length; i++) {
+            if (b[p + 3 + i] != expected[i]) {
                 return false;
             }
         }
@@ -147,7 +157,7 @@ abstract class ClassFile {
     /** The offset of constant {@code index}, which must be a Utf8. */
     final int utf8(int index) {
         int p = index > 0 && index < cpCount ? cpOffset[index] : 0;
-        if (p == 0 || u1(p) != 1) {
+        if (p == 0 || in[p] != 1) {
             throw new Malformed("constant #" + index + " is not a Utf8");
         }
         return p;

@@ -1,5 +1,7 @@
 package dev.usethread.agent.weave;
 
+import jdk.internal.vm.annotation.DontInline;
+
 /**
  * Checks that a class file refers to no constant past its constant pool, outside code (the byte
  * patcher checks code itself). The patcher appends the constants of the calls it inserts at the end
@@ -12,20 +14,6 @@ package dev.usethread.agent.weave;
  * the JVM, and here.
  */
 final class ConstantRefs {
-    private static final byte[] CODE = ClassFile.ascii("Code");
-    private static final byte[] ONE_REF = ClassFile.ascii("ConstantValue Signature SourceFile NestHost ModuleMainClass");
-    private static final byte[] REF_LIST = ClassFile.ascii("Exceptions NestMembers PermittedSubclasses ModulePackages");
-    private static final byte[] INNER_CLASSES = ClassFile.ascii("InnerClasses");
-    private static final byte[] ENCLOSING_METHOD = ClassFile.ascii("EnclosingMethod");
-    private static final byte[] METHOD_PARAMETERS = ClassFile.ascii("MethodParameters");
-    private static final byte[] BOOTSTRAP_METHODS = ClassFile.ascii("BootstrapMethods");
-    private static final byte[] RECORD = ClassFile.ascii("Record");
-    private static final byte[] ANNOTATIONS = ClassFile.ascii("RuntimeVisibleAnnotations RuntimeInvisibleAnnotations");
-    private static final byte[] PARAMETER_ANNOTATIONS =
-            ClassFile.ascii("RuntimeVisibleParameterAnnotations RuntimeInvisibleParameterAnnotations");
-    private static final byte[] TYPE_ANNOTATIONS = ClassFile.ascii("RuntimeVisibleTypeAnnotations RuntimeInvisibleTypeAnnotations");
-    private static final byte[] ANNOTATION_DEFAULT = ClassFile.ascii("AnnotationDefault");
-
     // What an attribute name means here, found once per name constant: classes repeat a few names.
     private static final byte IGNORED = 1;
     private static final byte ONE = 2;
@@ -39,6 +27,27 @@ final class ConstantRefs {
     private static final byte PARAMETER_ANNOTATION_LIST = 10;
     private static final byte TYPE_ANNOTATION_LIST = 11;
     private static final byte DEFAULT_VALUE = 12;
+
+    /** The attribute names read here, each with its kind; any other name (Code included) is IGNORED. */
+    private static final byte[][] NAMES = {
+        ClassFile.ascii("ConstantValue"), ClassFile.ascii("Signature"), ClassFile.ascii("SourceFile"),
+        ClassFile.ascii("NestHost"), ClassFile.ascii("ModuleMainClass"),
+        ClassFile.ascii("Exceptions"), ClassFile.ascii("NestMembers"), ClassFile.ascii("PermittedSubclasses"),
+        ClassFile.ascii("ModulePackages"),
+        ClassFile.ascii("InnerClasses"), ClassFile.ascii("EnclosingMethod"), ClassFile.ascii("MethodParameters"),
+        ClassFile.ascii("BootstrapMethods"), ClassFile.ascii("Record"),
+        ClassFile.ascii("RuntimeVisibleAnnotations"), ClassFile.ascii("RuntimeInvisibleAnnotations"),
+        ClassFile.ascii("RuntimeVisibleParameterAnnotations"), ClassFile.ascii("RuntimeInvisibleParameterAnnotations"),
+        ClassFile.ascii("RuntimeVisibleTypeAnnotations"), ClassFile.ascii("RuntimeInvisibleTypeAnnotations"),
+        ClassFile.ascii("AnnotationDefault"),
+    };
+    private static final byte[] KINDS = {
+        ONE, ONE, ONE, ONE, ONE,
+        LIST, LIST, LIST, LIST,
+        INNER, ENCLOSING, PARAMETERS, BOOTSTRAP, RECORD_COMPONENTS,
+        ANNOTATION_LIST, ANNOTATION_LIST, PARAMETER_ANNOTATION_LIST, PARAMETER_ANNOTATION_LIST,
+        TYPE_ANNOTATION_LIST, TYPE_ANNOTATION_LIST, DEFAULT_VALUE,
+    };
 
     private final ClassFile c;
     private final byte[] kinds;
@@ -78,6 +87,7 @@ final class ConstantRefs {
     }
 
     /** Checks the attributes starting at {@code p} (not inside Code); returns their end. */
+    @DontInline
     private int attributes(int p) {
         int count = c.u2(p);
         p += 2;
@@ -100,22 +110,17 @@ final class ConstantRefs {
 
     /** What attribute name {@code name} means here (Code and unknown attributes: nothing to check). */
     private int kind(int name) {
-        c.utf8(name);
-        return c.utf8Is(name, CODE) ? IGNORED
-                : nameIn(name, ONE_REF) ? ONE
-                : nameIn(name, REF_LIST) ? LIST
-                : c.utf8Is(name, INNER_CLASSES) ? INNER
-                : c.utf8Is(name, ENCLOSING_METHOD) ? ENCLOSING
-                : c.utf8Is(name, METHOD_PARAMETERS) ? PARAMETERS
-                : c.utf8Is(name, BOOTSTRAP_METHODS) ? BOOTSTRAP
-                : c.utf8Is(name, RECORD) ? RECORD_COMPONENTS
-                : nameIn(name, ANNOTATIONS) ? ANNOTATION_LIST
-                : nameIn(name, PARAMETER_ANNOTATIONS) ? PARAMETER_ANNOTATION_LIST
-                : nameIn(name, TYPE_ANNOTATIONS) ? TYPE_ANNOTATION_LIST
-                : c.utf8Is(name, ANNOTATION_DEFAULT) ? DEFAULT_VALUE
-                : IGNORED;
+        int p = c.utf8(name);
+        int length = c.u2(p + 1);
+        for (int i = 0; i < NAMES.length; i++) {
+            if (NAMES[i].length == length && c.utf8At(p, NAMES[i])) {
+                return KINDS[i];
+            }
+        }
+        return IGNORED;
     }
 
+    @DontInline
     private void attribute(int kind, int b) {
         if (kind == ONE) {
             ref(b);
@@ -164,23 +169,6 @@ final class ConstantRefs {
         }
     }
 
-    /** Whether Utf8 constant {@code name} is one of the space-separated {@code names}. */
-    private boolean nameIn(int name, byte[] names) {
-        int p = c.utf8(name);
-        int length = c.u2(p + 1);
-        for (int start = 0; start < names.length; ) {
-            int end = start;
-            while (end < names.length && names[end] != ' ') {
-                end++;
-            }
-            if (end - start == length && java.util.Arrays.equals(c.in, p + 3, p + 3 + length, names, start, end)) {
-                return true;
-            }
-            start = end + 1;
-        }
-        return false;
-    }
-
     /** A type annotation outside code (JVMS 4.7.20: class, field and method targets); returns its end. */
     private int typeAnnotation(int p) {
         int target = c.u1(p);
@@ -205,6 +193,7 @@ final class ConstantRefs {
     }
 
     /** An annotation (also one inside a type annotation in code); returns its end. */
+    @DontInline
     int annotation(int p) {
         if (++depth > 256) {
             throw new ClassFile.Malformed("annotation nested too deep");
@@ -254,6 +243,8 @@ final class ConstantRefs {
     }
 
     void ref(int p) {
-        c.constant(p);
+        if (((c.in[p] & 0xFF) << 8 | (c.in[p + 1] & 0xFF)) >= c.cpCount) { // inline: runs per reference
+            c.constant(p); // throws, saying which
+        }
     }
 }
