@@ -16,7 +16,8 @@
 # new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS, SERVICE_SETTLE_MS, SERVICE_RARE_EVERY,
 # SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
 # (the run without deadlines; default 2), LONGRUN_JDKS (default 17), PROGRAM_PAIRS (default 5),
-# RETRY_TRIALS (default 7).
+# RETRY_TRIALS (default 7), START_RUNS (default 9). BASELINE_AGENT: an earlier agent jar the start-up
+# section times in the same rounds (two more columns), to tell a regression from a slower machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -45,7 +46,7 @@ if $SMOKE; then
   CANCEL_TRIALS=5; CANCEL_CALM_MS=20; LONGRUN_SECONDS=4; LONGRUN_BASE_SECONDS=4; LONGRUN_JDKS="17 25"
 else
   JDKS="17 25"; GCS="G1 Parallel"; FORKS=2
-  LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=9
+  LAT_TRIALS=100; WARM_RUNS=5; WARM_ROUNDS=25000; START_RUNS=${START_RUNS:-9}
   FREQ_PHASE_MS=${FREQ_PHASE_MS:-1000}; FREQ_PAIRS=${FREQ_PAIRS:-2}; FREQ_RATES=${FREQ_RATES:-1,10,100,1000}
   SERVICE_PHASE_MS=${SERVICE_PHASE_MS:-2000}; SERVICE_PAIRS=${SERVICE_PAIRS:-3}; SERVICE_RUNS=${SERVICE_RUNS:-3}; SERVICE_WARMUP_MS=${SERVICE_WARMUP_MS:-10000}; SERVICE_SETTLE_MS=${SERVICE_SETTLE_MS:-10000}
   CANCEL_TRIALS=${CANCEL_TRIALS:-200}; CANCEL_CALM_MS=${CANCEL_CALM_MS:-250}
@@ -167,12 +168,15 @@ if [[ -z "$AGENT" ]]; then
   say "Not measured: no agent jar (build the agent module first)."
   for v in $JDKS; do "$(jdk_home "$v")/bin/java" -cp "$JAR" dev.usethread.bench.StartupApp > /dev/null; done
 else
-  say "| JDK | GC | without agent | empty agent | no-op transformer | usethread agent | added by usethread agent | of which any agent with a transformer | usethread agent, warm \`cache=\` | added with the cache |"
-  say "|---|---|---|---|---|---|---|---|---|---|"
+  BASE_AGENT=${BASELINE_AGENT:-}
+  base_head=""; base_rule=""
+  [[ -n "$BASE_AGENT" ]] && { base_head=" earlier agent (\`BASELINE_AGENT\`) | added by it |"; base_rule="---|---|"; }
+  say "| JDK | GC | without agent | empty agent | no-op transformer | usethread agent | added by usethread agent | of which any agent with a transformer | usethread agent, warm \`cache=\` | added with the cache |$base_head"
+  say "|---|---|---|---|---|---|---|---|---|---|$base_rule"
   for v in $JDKS; do
     for gc in $GCS; do
       log "start-up JDK $v $gc"
-      java="$(jdk_home "$v")/bin/java"; w=(); e=(); t=(); g=(); c=()
+      java="$(jdk_home "$v")/bin/java"; w=(); e=(); t=(); g=(); c=(); b=()
       cache=$ROOT/benchmarks/target/startup-cache; rm -rf "$cache"
       "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT=cache=$cache" -cp "$JAR" dev.usethread.bench.StartupApp > /dev/null
       for ((i = 0; i < START_RUNS; i++)); do
@@ -181,11 +185,14 @@ else
         t+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$JAR=transformer" -cp "$JAR" dev.usethread.bench.StartupApp)")
         g+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT" -cp "$JAR" dev.usethread.bench.StartupApp)")
         c+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$AGENT=cache=$cache" -cp "$JAR" dev.usethread.bench.StartupApp)")
+        [[ -n "$BASE_AGENT" ]] && b+=("$(wall_ms "$java" "-XX:+Use${gc}GC" "-javaagent:$BASE_AGENT" -cp "$JAR" dev.usethread.bench.StartupApp)")
       done
       wm=$(printf '%s\n' "${w[@]}" | median); em=$(printf '%s\n' "${e[@]}" | median)
       tm=$(printf '%s\n' "${t[@]}" | median); gm=$(printf '%s\n' "${g[@]}" | median)
       cm=$(printf '%s\n' "${c[@]}" | median)
-      say "| $v | $gc | $wm | $em | $tm | $gm | $((gm - wm)) ms | $((tm - wm)) ms | $cm | $((cm - wm)) ms |"
+      base_cells=""
+      [[ -n "$BASE_AGENT" ]] && { bm=$(printf '%s\n' "${b[@]}" | median); base_cells=" $bm | $((bm - wm)) ms |"; }
+      say "| $v | $gc | $wm | $em | $tm | $gm | $((gm - wm)) ms | $((tm - wm)) ms | $cm | $((cm - wm)) ms |$base_cells"
     done
   done
 fi

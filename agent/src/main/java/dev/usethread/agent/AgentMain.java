@@ -5,15 +5,11 @@ import dev.usethread.agent.config.AgentConfig;
 import dev.usethread.agent.config.ConfigException;
 import dev.usethread.agent.config.Quote;
 import dev.usethread.agent.handoff.HandOffTransformer;
-import dev.usethread.agent.weave.ForceInlineMarker;
-import dev.usethread.agent.weave.PollSites;
 import dev.usethread.agent.weave.Weaver;
 import dev.usethread.internal.AgentStatus;
 import java.io.File;
 import java.io.IOException;
-import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
-import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +80,7 @@ public final class AgentMain {
         }
         // The hand-off hooks live in JDK classes, which link only to the boot loader's runtime copy.
         boolean propagate = config.propagate() && AgentMain.class.getClassLoader() == null;
-        preloadRuntime(inst, propagate, config.intrusiveExecutors());
+        preloadRuntime(propagate, config.intrusiveExecutors());
         letModulesReadRuntime(inst);
         transformer = new PollTransformer(config, openCache(config, jarPath));
         inst.addTransformer(transformer, true);
@@ -185,47 +181,19 @@ public final class AgentMain {
      * JDK package such as java.util opted in, loading Poll would run the transformer, whose woven
      * java.util calls need Poll: a ClassCircularityError.
      */
-    private static void preloadRuntime(Instrumentation inst, boolean propagate, boolean executors) {
-        ClassFileTransformer forceInline = new PollForceInline();
-        inst.addTransformer(forceInline);
-        try {
-            for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.GroupPolls",
-                    "dev.usethread.internal.ThreadState",
-                    "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal",
-                    // The hand-off hooks run inside ForkJoinPool and ThreadPoolExecutor: no class
-                    // loading of ours should start there.
-                    propagate ? "dev.usethread.internal.Inheritance" : "dev.usethread.internal.Poll",
-                    executors ? "dev.usethread.internal.TaskScopes" : "dev.usethread.internal.Poll"}) {
-                try {
-                    Class.forName(name, true, AgentMain.class.getClassLoader());
-                } catch (ClassNotFoundException e) {
-                    throw new IllegalStateException("usethread agent jar is incomplete: " + name, e);
-                }
+    private static void preloadRuntime(boolean propagate, boolean executors) {
+        for (String name : new String[] {"dev.usethread.internal.Poll", "dev.usethread.internal.GroupPolls",
+                "dev.usethread.internal.ThreadState",
+                "dev.usethread.internal.CancelScope", "dev.usethread.CancelledSignal",
+                // The hand-off hooks run inside ForkJoinPool and ThreadPoolExecutor: no class
+                // loading of ours should start there.
+                propagate ? "dev.usethread.internal.Inheritance" : "dev.usethread.internal.Poll",
+                executors ? "dev.usethread.internal.TaskScopes" : "dev.usethread.internal.Poll"}) {
+            try {
+                Class.forName(name, true, AgentMain.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("usethread agent jar is incomplete: " + name, e);
             }
-        } finally {
-            inst.removeTransformer(forceInline);
-        }
-    }
-
-    /**
-     * Marks {@code Poll.poll()}, {@code Poll.pollInHandler()} and every poll of {@code GroupPolls}
-     * {@code @ForceInline} as the boot loader defines them (see
-     * {@link ForceInlineMarker}); a class, not a lambda, to keep start-up free of lambda bootstraps.
-     */
-    private static final class PollForceInline implements ClassFileTransformer {
-        @Override
-        public byte[] transform(ClassLoader loader, String className, Class<?> redefined,
-                ProtectionDomain domain, byte[] classFile) {
-            if (loader != null || redefined != null) {
-                return null;
-            }
-            if (PollSites.OWNER.equals(className)) {
-                return ForceInlineMarker.mark(classFile, PollSites.FORCE_INLINE, PollSites.NEVER_INLINE);
-            }
-            if (PollSites.GROUP_OWNER.equals(className)) {
-                return ForceInlineMarker.mark(classFile, PollSites.GROUP_FORCE_INLINE);
-            }
-            return null;
         }
     }
 

@@ -89,8 +89,8 @@ class ScenarioTest {
     }
 
     /**
-     * The agent marks the polls of GroupPolls (pN, hN) @ForceInline as the boot loader defines
-     * it, and C2 honours that: woven polls are inlined whatever the caller's inlining budget (big
+     * The polls of GroupPolls (pN, hN) are @ForceInline, and C2 honours that in the agent's copy,
+     * which the boot loader defines: woven polls are inlined whatever the caller's inlining budget (big
      * woven methods stay fast).
      *
      * <p>Read from -XX:+LogCompilation, not -XX:+PrintInlining: PrintInlining writes to stdout, where
@@ -104,7 +104,7 @@ class ScenarioTest {
         Path log = dir.resolve("compilation.xml");
         ChildJvm.Outcome out = endlessLoopLoggingCompilation(jdk, log);
         assertThat(out.exitCode).as(out.toString()).isZero();
-        // Every pN and hN is marked (AgentMain, PollSites.GROUP_FORCE_INLINE); the hooks are not.
+        // Every pN and hN is marked (runtime's GroupPolls); the hooks are not.
         List<String> reasons = CompilationLog.c2InliningReasons(log, "dev.usethread.internal.GroupPolls", "p[0-9]+");
         assertThat(reasons).as("C2's inlining decisions for calls to GroupPolls.pN()").isNotEmpty()
                 .containsOnly("force inline by annotation");

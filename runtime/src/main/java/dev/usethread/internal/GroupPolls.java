@@ -3,13 +3,16 @@ package dev.usethread.internal;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MutableCallSite;
+import jdk.internal.vm.annotation.ForceInline;
 
 /**
  * The polls the agent weaves into a class of poll group N ({@link PollGroup}): {@code pN()} at
  * method entries and loop back-edges, {@code hN()} at back-edges of loops that lie wholly in
  * exception-handler code. Each group's site is a constant here, so while it is idle C2 folds the
  * poll away; arming one group deoptimizes only code that inlined its polls.
- * See {@link Poll} for the rule and {@link Poll#poll()} for the checks.
+ * See {@link Poll} for the rule and {@link Poll#poll()} for the checks. Every poll is
+ * {@code @ForceInline}, which HotSpot honours where the agent runs (this class is then the boot
+ * loader's): C2 inlines each woven poll whatever the caller's inlining budget.
  */
 public final class GroupPolls {
     private static final MethodHandle IDLE = Poll.IDLE;
@@ -275,516 +278,516 @@ public final class GroupPolls {
     }
 
     // One line each: pN at entries and back-edges, hN at back-edges of loops in handler code.
-    public static void p0() { if (S0 != null && (S0.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h0() { if (S0 != null && (S0.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p1() { if (S1 != null && (S1.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h1() { if (S1 != null && (S1.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p2() { if (S2 != null && (S2.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h2() { if (S2 != null && (S2.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p3() { if (S3 != null && (S3.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h3() { if (S3 != null && (S3.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p4() { if (S4 != null && (S4.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h4() { if (S4 != null && (S4.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p5() { if (S5 != null && (S5.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h5() { if (S5 != null && (S5.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p6() { if (S6 != null && (S6.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h6() { if (S6 != null && (S6.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p7() { if (S7 != null && (S7.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h7() { if (S7 != null && (S7.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p8() { if (S8 != null && (S8.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h8() { if (S8 != null && (S8.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p9() { if (S9 != null && (S9.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h9() { if (S9 != null && (S9.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p10() { if (S10 != null && (S10.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h10() { if (S10 != null && (S10.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p11() { if (S11 != null && (S11.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h11() { if (S11 != null && (S11.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p12() { if (S12 != null && (S12.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h12() { if (S12 != null && (S12.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p13() { if (S13 != null && (S13.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h13() { if (S13 != null && (S13.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p14() { if (S14 != null && (S14.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h14() { if (S14 != null && (S14.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p15() { if (S15 != null && (S15.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h15() { if (S15 != null && (S15.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p16() { if (S16 != null && (S16.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h16() { if (S16 != null && (S16.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p17() { if (S17 != null && (S17.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h17() { if (S17 != null && (S17.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p18() { if (S18 != null && (S18.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h18() { if (S18 != null && (S18.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p19() { if (S19 != null && (S19.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h19() { if (S19 != null && (S19.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p20() { if (S20 != null && (S20.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h20() { if (S20 != null && (S20.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p21() { if (S21 != null && (S21.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h21() { if (S21 != null && (S21.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p22() { if (S22 != null && (S22.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h22() { if (S22 != null && (S22.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p23() { if (S23 != null && (S23.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h23() { if (S23 != null && (S23.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p24() { if (S24 != null && (S24.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h24() { if (S24 != null && (S24.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p25() { if (S25 != null && (S25.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h25() { if (S25 != null && (S25.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p26() { if (S26 != null && (S26.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h26() { if (S26 != null && (S26.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p27() { if (S27 != null && (S27.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h27() { if (S27 != null && (S27.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p28() { if (S28 != null && (S28.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h28() { if (S28 != null && (S28.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p29() { if (S29 != null && (S29.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h29() { if (S29 != null && (S29.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p30() { if (S30 != null && (S30.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h30() { if (S30 != null && (S30.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p31() { if (S31 != null && (S31.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h31() { if (S31 != null && (S31.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p32() { if (S32 != null && (S32.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h32() { if (S32 != null && (S32.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p33() { if (S33 != null && (S33.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h33() { if (S33 != null && (S33.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p34() { if (S34 != null && (S34.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h34() { if (S34 != null && (S34.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p35() { if (S35 != null && (S35.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h35() { if (S35 != null && (S35.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p36() { if (S36 != null && (S36.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h36() { if (S36 != null && (S36.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p37() { if (S37 != null && (S37.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h37() { if (S37 != null && (S37.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p38() { if (S38 != null && (S38.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h38() { if (S38 != null && (S38.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p39() { if (S39 != null && (S39.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h39() { if (S39 != null && (S39.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p40() { if (S40 != null && (S40.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h40() { if (S40 != null && (S40.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p41() { if (S41 != null && (S41.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h41() { if (S41 != null && (S41.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p42() { if (S42 != null && (S42.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h42() { if (S42 != null && (S42.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p43() { if (S43 != null && (S43.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h43() { if (S43 != null && (S43.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p44() { if (S44 != null && (S44.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h44() { if (S44 != null && (S44.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p45() { if (S45 != null && (S45.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h45() { if (S45 != null && (S45.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p46() { if (S46 != null && (S46.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h46() { if (S46 != null && (S46.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p47() { if (S47 != null && (S47.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h47() { if (S47 != null && (S47.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p48() { if (S48 != null && (S48.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h48() { if (S48 != null && (S48.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p49() { if (S49 != null && (S49.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h49() { if (S49 != null && (S49.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p50() { if (S50 != null && (S50.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h50() { if (S50 != null && (S50.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p51() { if (S51 != null && (S51.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h51() { if (S51 != null && (S51.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p52() { if (S52 != null && (S52.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h52() { if (S52 != null && (S52.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p53() { if (S53 != null && (S53.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h53() { if (S53 != null && (S53.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p54() { if (S54 != null && (S54.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h54() { if (S54 != null && (S54.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p55() { if (S55 != null && (S55.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h55() { if (S55 != null && (S55.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p56() { if (S56 != null && (S56.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h56() { if (S56 != null && (S56.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p57() { if (S57 != null && (S57.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h57() { if (S57 != null && (S57.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p58() { if (S58 != null && (S58.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h58() { if (S58 != null && (S58.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p59() { if (S59 != null && (S59.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h59() { if (S59 != null && (S59.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p60() { if (S60 != null && (S60.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h60() { if (S60 != null && (S60.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p61() { if (S61 != null && (S61.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h61() { if (S61 != null && (S61.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p62() { if (S62 != null && (S62.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h62() { if (S62 != null && (S62.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p63() { if (S63 != null && (S63.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h63() { if (S63 != null && (S63.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p64() { if (S64 != null && (S64.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h64() { if (S64 != null && (S64.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p65() { if (S65 != null && (S65.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h65() { if (S65 != null && (S65.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p66() { if (S66 != null && (S66.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h66() { if (S66 != null && (S66.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p67() { if (S67 != null && (S67.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h67() { if (S67 != null && (S67.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p68() { if (S68 != null && (S68.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h68() { if (S68 != null && (S68.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p69() { if (S69 != null && (S69.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h69() { if (S69 != null && (S69.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p70() { if (S70 != null && (S70.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h70() { if (S70 != null && (S70.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p71() { if (S71 != null && (S71.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h71() { if (S71 != null && (S71.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p72() { if (S72 != null && (S72.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h72() { if (S72 != null && (S72.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p73() { if (S73 != null && (S73.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h73() { if (S73 != null && (S73.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p74() { if (S74 != null && (S74.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h74() { if (S74 != null && (S74.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p75() { if (S75 != null && (S75.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h75() { if (S75 != null && (S75.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p76() { if (S76 != null && (S76.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h76() { if (S76 != null && (S76.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p77() { if (S77 != null && (S77.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h77() { if (S77 != null && (S77.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p78() { if (S78 != null && (S78.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h78() { if (S78 != null && (S78.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p79() { if (S79 != null && (S79.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h79() { if (S79 != null && (S79.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p80() { if (S80 != null && (S80.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h80() { if (S80 != null && (S80.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p81() { if (S81 != null && (S81.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h81() { if (S81 != null && (S81.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p82() { if (S82 != null && (S82.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h82() { if (S82 != null && (S82.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p83() { if (S83 != null && (S83.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h83() { if (S83 != null && (S83.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p84() { if (S84 != null && (S84.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h84() { if (S84 != null && (S84.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p85() { if (S85 != null && (S85.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h85() { if (S85 != null && (S85.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p86() { if (S86 != null && (S86.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h86() { if (S86 != null && (S86.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p87() { if (S87 != null && (S87.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h87() { if (S87 != null && (S87.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p88() { if (S88 != null && (S88.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h88() { if (S88 != null && (S88.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p89() { if (S89 != null && (S89.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h89() { if (S89 != null && (S89.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p90() { if (S90 != null && (S90.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h90() { if (S90 != null && (S90.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p91() { if (S91 != null && (S91.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h91() { if (S91 != null && (S91.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p92() { if (S92 != null && (S92.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h92() { if (S92 != null && (S92.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p93() { if (S93 != null && (S93.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h93() { if (S93 != null && (S93.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p94() { if (S94 != null && (S94.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h94() { if (S94 != null && (S94.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p95() { if (S95 != null && (S95.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h95() { if (S95 != null && (S95.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p96() { if (S96 != null && (S96.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h96() { if (S96 != null && (S96.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p97() { if (S97 != null && (S97.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h97() { if (S97 != null && (S97.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p98() { if (S98 != null && (S98.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h98() { if (S98 != null && (S98.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p99() { if (S99 != null && (S99.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h99() { if (S99 != null && (S99.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p100() { if (S100 != null && (S100.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h100() { if (S100 != null && (S100.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p101() { if (S101 != null && (S101.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h101() { if (S101 != null && (S101.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p102() { if (S102 != null && (S102.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h102() { if (S102 != null && (S102.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p103() { if (S103 != null && (S103.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h103() { if (S103 != null && (S103.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p104() { if (S104 != null && (S104.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h104() { if (S104 != null && (S104.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p105() { if (S105 != null && (S105.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h105() { if (S105 != null && (S105.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p106() { if (S106 != null && (S106.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h106() { if (S106 != null && (S106.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p107() { if (S107 != null && (S107.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h107() { if (S107 != null && (S107.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p108() { if (S108 != null && (S108.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h108() { if (S108 != null && (S108.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p109() { if (S109 != null && (S109.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h109() { if (S109 != null && (S109.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p110() { if (S110 != null && (S110.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h110() { if (S110 != null && (S110.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p111() { if (S111 != null && (S111.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h111() { if (S111 != null && (S111.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p112() { if (S112 != null && (S112.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h112() { if (S112 != null && (S112.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p113() { if (S113 != null && (S113.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h113() { if (S113 != null && (S113.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p114() { if (S114 != null && (S114.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h114() { if (S114 != null && (S114.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p115() { if (S115 != null && (S115.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h115() { if (S115 != null && (S115.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p116() { if (S116 != null && (S116.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h116() { if (S116 != null && (S116.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p117() { if (S117 != null && (S117.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h117() { if (S117 != null && (S117.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p118() { if (S118 != null && (S118.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h118() { if (S118 != null && (S118.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p119() { if (S119 != null && (S119.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h119() { if (S119 != null && (S119.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p120() { if (S120 != null && (S120.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h120() { if (S120 != null && (S120.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p121() { if (S121 != null && (S121.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h121() { if (S121 != null && (S121.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p122() { if (S122 != null && (S122.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h122() { if (S122 != null && (S122.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p123() { if (S123 != null && (S123.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h123() { if (S123 != null && (S123.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p124() { if (S124 != null && (S124.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h124() { if (S124 != null && (S124.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p125() { if (S125 != null && (S125.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h125() { if (S125 != null && (S125.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p126() { if (S126 != null && (S126.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h126() { if (S126 != null && (S126.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p127() { if (S127 != null && (S127.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h127() { if (S127 != null && (S127.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p128() { if (S128 != null && (S128.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h128() { if (S128 != null && (S128.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p129() { if (S129 != null && (S129.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h129() { if (S129 != null && (S129.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p130() { if (S130 != null && (S130.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h130() { if (S130 != null && (S130.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p131() { if (S131 != null && (S131.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h131() { if (S131 != null && (S131.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p132() { if (S132 != null && (S132.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h132() { if (S132 != null && (S132.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p133() { if (S133 != null && (S133.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h133() { if (S133 != null && (S133.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p134() { if (S134 != null && (S134.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h134() { if (S134 != null && (S134.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p135() { if (S135 != null && (S135.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h135() { if (S135 != null && (S135.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p136() { if (S136 != null && (S136.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h136() { if (S136 != null && (S136.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p137() { if (S137 != null && (S137.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h137() { if (S137 != null && (S137.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p138() { if (S138 != null && (S138.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h138() { if (S138 != null && (S138.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p139() { if (S139 != null && (S139.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h139() { if (S139 != null && (S139.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p140() { if (S140 != null && (S140.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h140() { if (S140 != null && (S140.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p141() { if (S141 != null && (S141.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h141() { if (S141 != null && (S141.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p142() { if (S142 != null && (S142.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h142() { if (S142 != null && (S142.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p143() { if (S143 != null && (S143.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h143() { if (S143 != null && (S143.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p144() { if (S144 != null && (S144.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h144() { if (S144 != null && (S144.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p145() { if (S145 != null && (S145.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h145() { if (S145 != null && (S145.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p146() { if (S146 != null && (S146.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h146() { if (S146 != null && (S146.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p147() { if (S147 != null && (S147.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h147() { if (S147 != null && (S147.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p148() { if (S148 != null && (S148.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h148() { if (S148 != null && (S148.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p149() { if (S149 != null && (S149.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h149() { if (S149 != null && (S149.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p150() { if (S150 != null && (S150.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h150() { if (S150 != null && (S150.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p151() { if (S151 != null && (S151.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h151() { if (S151 != null && (S151.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p152() { if (S152 != null && (S152.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h152() { if (S152 != null && (S152.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p153() { if (S153 != null && (S153.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h153() { if (S153 != null && (S153.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p154() { if (S154 != null && (S154.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h154() { if (S154 != null && (S154.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p155() { if (S155 != null && (S155.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h155() { if (S155 != null && (S155.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p156() { if (S156 != null && (S156.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h156() { if (S156 != null && (S156.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p157() { if (S157 != null && (S157.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h157() { if (S157 != null && (S157.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p158() { if (S158 != null && (S158.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h158() { if (S158 != null && (S158.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p159() { if (S159 != null && (S159.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h159() { if (S159 != null && (S159.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p160() { if (S160 != null && (S160.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h160() { if (S160 != null && (S160.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p161() { if (S161 != null && (S161.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h161() { if (S161 != null && (S161.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p162() { if (S162 != null && (S162.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h162() { if (S162 != null && (S162.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p163() { if (S163 != null && (S163.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h163() { if (S163 != null && (S163.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p164() { if (S164 != null && (S164.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h164() { if (S164 != null && (S164.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p165() { if (S165 != null && (S165.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h165() { if (S165 != null && (S165.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p166() { if (S166 != null && (S166.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h166() { if (S166 != null && (S166.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p167() { if (S167 != null && (S167.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h167() { if (S167 != null && (S167.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p168() { if (S168 != null && (S168.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h168() { if (S168 != null && (S168.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p169() { if (S169 != null && (S169.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h169() { if (S169 != null && (S169.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p170() { if (S170 != null && (S170.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h170() { if (S170 != null && (S170.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p171() { if (S171 != null && (S171.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h171() { if (S171 != null && (S171.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p172() { if (S172 != null && (S172.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h172() { if (S172 != null && (S172.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p173() { if (S173 != null && (S173.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h173() { if (S173 != null && (S173.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p174() { if (S174 != null && (S174.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h174() { if (S174 != null && (S174.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p175() { if (S175 != null && (S175.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h175() { if (S175 != null && (S175.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p176() { if (S176 != null && (S176.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h176() { if (S176 != null && (S176.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p177() { if (S177 != null && (S177.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h177() { if (S177 != null && (S177.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p178() { if (S178 != null && (S178.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h178() { if (S178 != null && (S178.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p179() { if (S179 != null && (S179.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h179() { if (S179 != null && (S179.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p180() { if (S180 != null && (S180.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h180() { if (S180 != null && (S180.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p181() { if (S181 != null && (S181.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h181() { if (S181 != null && (S181.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p182() { if (S182 != null && (S182.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h182() { if (S182 != null && (S182.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p183() { if (S183 != null && (S183.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h183() { if (S183 != null && (S183.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p184() { if (S184 != null && (S184.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h184() { if (S184 != null && (S184.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p185() { if (S185 != null && (S185.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h185() { if (S185 != null && (S185.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p186() { if (S186 != null && (S186.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h186() { if (S186 != null && (S186.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p187() { if (S187 != null && (S187.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h187() { if (S187 != null && (S187.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p188() { if (S188 != null && (S188.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h188() { if (S188 != null && (S188.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p189() { if (S189 != null && (S189.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h189() { if (S189 != null && (S189.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p190() { if (S190 != null && (S190.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h190() { if (S190 != null && (S190.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p191() { if (S191 != null && (S191.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h191() { if (S191 != null && (S191.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p192() { if (S192 != null && (S192.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h192() { if (S192 != null && (S192.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p193() { if (S193 != null && (S193.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h193() { if (S193 != null && (S193.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p194() { if (S194 != null && (S194.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h194() { if (S194 != null && (S194.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p195() { if (S195 != null && (S195.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h195() { if (S195 != null && (S195.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p196() { if (S196 != null && (S196.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h196() { if (S196 != null && (S196.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p197() { if (S197 != null && (S197.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h197() { if (S197 != null && (S197.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p198() { if (S198 != null && (S198.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h198() { if (S198 != null && (S198.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p199() { if (S199 != null && (S199.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h199() { if (S199 != null && (S199.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p200() { if (S200 != null && (S200.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h200() { if (S200 != null && (S200.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p201() { if (S201 != null && (S201.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h201() { if (S201 != null && (S201.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p202() { if (S202 != null && (S202.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h202() { if (S202 != null && (S202.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p203() { if (S203 != null && (S203.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h203() { if (S203 != null && (S203.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p204() { if (S204 != null && (S204.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h204() { if (S204 != null && (S204.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p205() { if (S205 != null && (S205.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h205() { if (S205 != null && (S205.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p206() { if (S206 != null && (S206.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h206() { if (S206 != null && (S206.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p207() { if (S207 != null && (S207.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h207() { if (S207 != null && (S207.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p208() { if (S208 != null && (S208.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h208() { if (S208 != null && (S208.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p209() { if (S209 != null && (S209.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h209() { if (S209 != null && (S209.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p210() { if (S210 != null && (S210.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h210() { if (S210 != null && (S210.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p211() { if (S211 != null && (S211.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h211() { if (S211 != null && (S211.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p212() { if (S212 != null && (S212.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h212() { if (S212 != null && (S212.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p213() { if (S213 != null && (S213.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h213() { if (S213 != null && (S213.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p214() { if (S214 != null && (S214.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h214() { if (S214 != null && (S214.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p215() { if (S215 != null && (S215.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h215() { if (S215 != null && (S215.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p216() { if (S216 != null && (S216.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h216() { if (S216 != null && (S216.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p217() { if (S217 != null && (S217.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h217() { if (S217 != null && (S217.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p218() { if (S218 != null && (S218.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h218() { if (S218 != null && (S218.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p219() { if (S219 != null && (S219.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h219() { if (S219 != null && (S219.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p220() { if (S220 != null && (S220.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h220() { if (S220 != null && (S220.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p221() { if (S221 != null && (S221.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h221() { if (S221 != null && (S221.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p222() { if (S222 != null && (S222.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h222() { if (S222 != null && (S222.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p223() { if (S223 != null && (S223.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h223() { if (S223 != null && (S223.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p224() { if (S224 != null && (S224.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h224() { if (S224 != null && (S224.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p225() { if (S225 != null && (S225.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h225() { if (S225 != null && (S225.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p226() { if (S226 != null && (S226.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h226() { if (S226 != null && (S226.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p227() { if (S227 != null && (S227.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h227() { if (S227 != null && (S227.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p228() { if (S228 != null && (S228.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h228() { if (S228 != null && (S228.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p229() { if (S229 != null && (S229.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h229() { if (S229 != null && (S229.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p230() { if (S230 != null && (S230.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h230() { if (S230 != null && (S230.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p231() { if (S231 != null && (S231.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h231() { if (S231 != null && (S231.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p232() { if (S232 != null && (S232.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h232() { if (S232 != null && (S232.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p233() { if (S233 != null && (S233.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h233() { if (S233 != null && (S233.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p234() { if (S234 != null && (S234.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h234() { if (S234 != null && (S234.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p235() { if (S235 != null && (S235.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h235() { if (S235 != null && (S235.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p236() { if (S236 != null && (S236.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h236() { if (S236 != null && (S236.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p237() { if (S237 != null && (S237.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h237() { if (S237 != null && (S237.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p238() { if (S238 != null && (S238.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h238() { if (S238 != null && (S238.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p239() { if (S239 != null && (S239.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h239() { if (S239 != null && (S239.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p240() { if (S240 != null && (S240.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h240() { if (S240 != null && (S240.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p241() { if (S241 != null && (S241.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h241() { if (S241 != null && (S241.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p242() { if (S242 != null && (S242.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h242() { if (S242 != null && (S242.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p243() { if (S243 != null && (S243.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h243() { if (S243 != null && (S243.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p244() { if (S244 != null && (S244.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h244() { if (S244 != null && (S244.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p245() { if (S245 != null && (S245.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h245() { if (S245 != null && (S245.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p246() { if (S246 != null && (S246.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h246() { if (S246 != null && (S246.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p247() { if (S247 != null && (S247.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h247() { if (S247 != null && (S247.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p248() { if (S248 != null && (S248.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h248() { if (S248 != null && (S248.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p249() { if (S249 != null && (S249.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h249() { if (S249 != null && (S249.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p250() { if (S250 != null && (S250.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h250() { if (S250 != null && (S250.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p251() { if (S251 != null && (S251.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h251() { if (S251 != null && (S251.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p252() { if (S252 != null && (S252.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h252() { if (S252 != null && (S252.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p253() { if (S253 != null && (S253.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h253() { if (S253 != null && (S253.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p254() { if (S254 != null && (S254.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h254() { if (S254 != null && (S254.getTarget() != IDLE)) Poll.armedPollInHandler(); }
-    public static void p255() { if (S255 != null && (S255.getTarget() != IDLE)) Poll.armedPoll(); }
-    public static void h255() { if (S255 != null && (S255.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p0() { if (S0 != null && (S0.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h0() { if (S0 != null && (S0.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p1() { if (S1 != null && (S1.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h1() { if (S1 != null && (S1.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p2() { if (S2 != null && (S2.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h2() { if (S2 != null && (S2.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p3() { if (S3 != null && (S3.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h3() { if (S3 != null && (S3.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p4() { if (S4 != null && (S4.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h4() { if (S4 != null && (S4.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p5() { if (S5 != null && (S5.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h5() { if (S5 != null && (S5.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p6() { if (S6 != null && (S6.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h6() { if (S6 != null && (S6.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p7() { if (S7 != null && (S7.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h7() { if (S7 != null && (S7.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p8() { if (S8 != null && (S8.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h8() { if (S8 != null && (S8.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p9() { if (S9 != null && (S9.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h9() { if (S9 != null && (S9.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p10() { if (S10 != null && (S10.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h10() { if (S10 != null && (S10.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p11() { if (S11 != null && (S11.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h11() { if (S11 != null && (S11.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p12() { if (S12 != null && (S12.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h12() { if (S12 != null && (S12.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p13() { if (S13 != null && (S13.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h13() { if (S13 != null && (S13.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p14() { if (S14 != null && (S14.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h14() { if (S14 != null && (S14.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p15() { if (S15 != null && (S15.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h15() { if (S15 != null && (S15.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p16() { if (S16 != null && (S16.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h16() { if (S16 != null && (S16.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p17() { if (S17 != null && (S17.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h17() { if (S17 != null && (S17.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p18() { if (S18 != null && (S18.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h18() { if (S18 != null && (S18.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p19() { if (S19 != null && (S19.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h19() { if (S19 != null && (S19.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p20() { if (S20 != null && (S20.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h20() { if (S20 != null && (S20.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p21() { if (S21 != null && (S21.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h21() { if (S21 != null && (S21.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p22() { if (S22 != null && (S22.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h22() { if (S22 != null && (S22.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p23() { if (S23 != null && (S23.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h23() { if (S23 != null && (S23.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p24() { if (S24 != null && (S24.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h24() { if (S24 != null && (S24.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p25() { if (S25 != null && (S25.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h25() { if (S25 != null && (S25.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p26() { if (S26 != null && (S26.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h26() { if (S26 != null && (S26.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p27() { if (S27 != null && (S27.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h27() { if (S27 != null && (S27.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p28() { if (S28 != null && (S28.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h28() { if (S28 != null && (S28.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p29() { if (S29 != null && (S29.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h29() { if (S29 != null && (S29.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p30() { if (S30 != null && (S30.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h30() { if (S30 != null && (S30.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p31() { if (S31 != null && (S31.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h31() { if (S31 != null && (S31.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p32() { if (S32 != null && (S32.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h32() { if (S32 != null && (S32.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p33() { if (S33 != null && (S33.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h33() { if (S33 != null && (S33.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p34() { if (S34 != null && (S34.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h34() { if (S34 != null && (S34.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p35() { if (S35 != null && (S35.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h35() { if (S35 != null && (S35.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p36() { if (S36 != null && (S36.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h36() { if (S36 != null && (S36.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p37() { if (S37 != null && (S37.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h37() { if (S37 != null && (S37.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p38() { if (S38 != null && (S38.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h38() { if (S38 != null && (S38.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p39() { if (S39 != null && (S39.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h39() { if (S39 != null && (S39.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p40() { if (S40 != null && (S40.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h40() { if (S40 != null && (S40.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p41() { if (S41 != null && (S41.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h41() { if (S41 != null && (S41.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p42() { if (S42 != null && (S42.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h42() { if (S42 != null && (S42.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p43() { if (S43 != null && (S43.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h43() { if (S43 != null && (S43.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p44() { if (S44 != null && (S44.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h44() { if (S44 != null && (S44.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p45() { if (S45 != null && (S45.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h45() { if (S45 != null && (S45.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p46() { if (S46 != null && (S46.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h46() { if (S46 != null && (S46.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p47() { if (S47 != null && (S47.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h47() { if (S47 != null && (S47.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p48() { if (S48 != null && (S48.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h48() { if (S48 != null && (S48.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p49() { if (S49 != null && (S49.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h49() { if (S49 != null && (S49.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p50() { if (S50 != null && (S50.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h50() { if (S50 != null && (S50.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p51() { if (S51 != null && (S51.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h51() { if (S51 != null && (S51.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p52() { if (S52 != null && (S52.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h52() { if (S52 != null && (S52.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p53() { if (S53 != null && (S53.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h53() { if (S53 != null && (S53.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p54() { if (S54 != null && (S54.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h54() { if (S54 != null && (S54.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p55() { if (S55 != null && (S55.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h55() { if (S55 != null && (S55.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p56() { if (S56 != null && (S56.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h56() { if (S56 != null && (S56.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p57() { if (S57 != null && (S57.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h57() { if (S57 != null && (S57.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p58() { if (S58 != null && (S58.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h58() { if (S58 != null && (S58.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p59() { if (S59 != null && (S59.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h59() { if (S59 != null && (S59.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p60() { if (S60 != null && (S60.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h60() { if (S60 != null && (S60.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p61() { if (S61 != null && (S61.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h61() { if (S61 != null && (S61.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p62() { if (S62 != null && (S62.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h62() { if (S62 != null && (S62.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p63() { if (S63 != null && (S63.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h63() { if (S63 != null && (S63.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p64() { if (S64 != null && (S64.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h64() { if (S64 != null && (S64.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p65() { if (S65 != null && (S65.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h65() { if (S65 != null && (S65.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p66() { if (S66 != null && (S66.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h66() { if (S66 != null && (S66.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p67() { if (S67 != null && (S67.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h67() { if (S67 != null && (S67.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p68() { if (S68 != null && (S68.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h68() { if (S68 != null && (S68.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p69() { if (S69 != null && (S69.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h69() { if (S69 != null && (S69.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p70() { if (S70 != null && (S70.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h70() { if (S70 != null && (S70.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p71() { if (S71 != null && (S71.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h71() { if (S71 != null && (S71.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p72() { if (S72 != null && (S72.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h72() { if (S72 != null && (S72.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p73() { if (S73 != null && (S73.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h73() { if (S73 != null && (S73.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p74() { if (S74 != null && (S74.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h74() { if (S74 != null && (S74.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p75() { if (S75 != null && (S75.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h75() { if (S75 != null && (S75.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p76() { if (S76 != null && (S76.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h76() { if (S76 != null && (S76.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p77() { if (S77 != null && (S77.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h77() { if (S77 != null && (S77.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p78() { if (S78 != null && (S78.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h78() { if (S78 != null && (S78.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p79() { if (S79 != null && (S79.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h79() { if (S79 != null && (S79.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p80() { if (S80 != null && (S80.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h80() { if (S80 != null && (S80.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p81() { if (S81 != null && (S81.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h81() { if (S81 != null && (S81.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p82() { if (S82 != null && (S82.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h82() { if (S82 != null && (S82.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p83() { if (S83 != null && (S83.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h83() { if (S83 != null && (S83.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p84() { if (S84 != null && (S84.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h84() { if (S84 != null && (S84.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p85() { if (S85 != null && (S85.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h85() { if (S85 != null && (S85.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p86() { if (S86 != null && (S86.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h86() { if (S86 != null && (S86.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p87() { if (S87 != null && (S87.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h87() { if (S87 != null && (S87.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p88() { if (S88 != null && (S88.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h88() { if (S88 != null && (S88.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p89() { if (S89 != null && (S89.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h89() { if (S89 != null && (S89.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p90() { if (S90 != null && (S90.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h90() { if (S90 != null && (S90.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p91() { if (S91 != null && (S91.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h91() { if (S91 != null && (S91.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p92() { if (S92 != null && (S92.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h92() { if (S92 != null && (S92.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p93() { if (S93 != null && (S93.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h93() { if (S93 != null && (S93.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p94() { if (S94 != null && (S94.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h94() { if (S94 != null && (S94.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p95() { if (S95 != null && (S95.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h95() { if (S95 != null && (S95.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p96() { if (S96 != null && (S96.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h96() { if (S96 != null && (S96.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p97() { if (S97 != null && (S97.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h97() { if (S97 != null && (S97.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p98() { if (S98 != null && (S98.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h98() { if (S98 != null && (S98.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p99() { if (S99 != null && (S99.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h99() { if (S99 != null && (S99.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p100() { if (S100 != null && (S100.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h100() { if (S100 != null && (S100.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p101() { if (S101 != null && (S101.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h101() { if (S101 != null && (S101.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p102() { if (S102 != null && (S102.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h102() { if (S102 != null && (S102.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p103() { if (S103 != null && (S103.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h103() { if (S103 != null && (S103.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p104() { if (S104 != null && (S104.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h104() { if (S104 != null && (S104.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p105() { if (S105 != null && (S105.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h105() { if (S105 != null && (S105.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p106() { if (S106 != null && (S106.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h106() { if (S106 != null && (S106.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p107() { if (S107 != null && (S107.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h107() { if (S107 != null && (S107.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p108() { if (S108 != null && (S108.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h108() { if (S108 != null && (S108.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p109() { if (S109 != null && (S109.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h109() { if (S109 != null && (S109.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p110() { if (S110 != null && (S110.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h110() { if (S110 != null && (S110.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p111() { if (S111 != null && (S111.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h111() { if (S111 != null && (S111.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p112() { if (S112 != null && (S112.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h112() { if (S112 != null && (S112.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p113() { if (S113 != null && (S113.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h113() { if (S113 != null && (S113.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p114() { if (S114 != null && (S114.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h114() { if (S114 != null && (S114.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p115() { if (S115 != null && (S115.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h115() { if (S115 != null && (S115.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p116() { if (S116 != null && (S116.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h116() { if (S116 != null && (S116.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p117() { if (S117 != null && (S117.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h117() { if (S117 != null && (S117.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p118() { if (S118 != null && (S118.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h118() { if (S118 != null && (S118.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p119() { if (S119 != null && (S119.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h119() { if (S119 != null && (S119.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p120() { if (S120 != null && (S120.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h120() { if (S120 != null && (S120.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p121() { if (S121 != null && (S121.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h121() { if (S121 != null && (S121.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p122() { if (S122 != null && (S122.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h122() { if (S122 != null && (S122.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p123() { if (S123 != null && (S123.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h123() { if (S123 != null && (S123.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p124() { if (S124 != null && (S124.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h124() { if (S124 != null && (S124.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p125() { if (S125 != null && (S125.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h125() { if (S125 != null && (S125.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p126() { if (S126 != null && (S126.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h126() { if (S126 != null && (S126.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p127() { if (S127 != null && (S127.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h127() { if (S127 != null && (S127.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p128() { if (S128 != null && (S128.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h128() { if (S128 != null && (S128.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p129() { if (S129 != null && (S129.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h129() { if (S129 != null && (S129.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p130() { if (S130 != null && (S130.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h130() { if (S130 != null && (S130.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p131() { if (S131 != null && (S131.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h131() { if (S131 != null && (S131.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p132() { if (S132 != null && (S132.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h132() { if (S132 != null && (S132.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p133() { if (S133 != null && (S133.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h133() { if (S133 != null && (S133.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p134() { if (S134 != null && (S134.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h134() { if (S134 != null && (S134.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p135() { if (S135 != null && (S135.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h135() { if (S135 != null && (S135.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p136() { if (S136 != null && (S136.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h136() { if (S136 != null && (S136.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p137() { if (S137 != null && (S137.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h137() { if (S137 != null && (S137.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p138() { if (S138 != null && (S138.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h138() { if (S138 != null && (S138.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p139() { if (S139 != null && (S139.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h139() { if (S139 != null && (S139.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p140() { if (S140 != null && (S140.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h140() { if (S140 != null && (S140.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p141() { if (S141 != null && (S141.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h141() { if (S141 != null && (S141.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p142() { if (S142 != null && (S142.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h142() { if (S142 != null && (S142.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p143() { if (S143 != null && (S143.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h143() { if (S143 != null && (S143.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p144() { if (S144 != null && (S144.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h144() { if (S144 != null && (S144.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p145() { if (S145 != null && (S145.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h145() { if (S145 != null && (S145.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p146() { if (S146 != null && (S146.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h146() { if (S146 != null && (S146.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p147() { if (S147 != null && (S147.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h147() { if (S147 != null && (S147.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p148() { if (S148 != null && (S148.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h148() { if (S148 != null && (S148.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p149() { if (S149 != null && (S149.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h149() { if (S149 != null && (S149.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p150() { if (S150 != null && (S150.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h150() { if (S150 != null && (S150.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p151() { if (S151 != null && (S151.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h151() { if (S151 != null && (S151.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p152() { if (S152 != null && (S152.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h152() { if (S152 != null && (S152.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p153() { if (S153 != null && (S153.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h153() { if (S153 != null && (S153.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p154() { if (S154 != null && (S154.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h154() { if (S154 != null && (S154.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p155() { if (S155 != null && (S155.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h155() { if (S155 != null && (S155.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p156() { if (S156 != null && (S156.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h156() { if (S156 != null && (S156.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p157() { if (S157 != null && (S157.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h157() { if (S157 != null && (S157.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p158() { if (S158 != null && (S158.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h158() { if (S158 != null && (S158.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p159() { if (S159 != null && (S159.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h159() { if (S159 != null && (S159.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p160() { if (S160 != null && (S160.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h160() { if (S160 != null && (S160.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p161() { if (S161 != null && (S161.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h161() { if (S161 != null && (S161.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p162() { if (S162 != null && (S162.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h162() { if (S162 != null && (S162.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p163() { if (S163 != null && (S163.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h163() { if (S163 != null && (S163.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p164() { if (S164 != null && (S164.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h164() { if (S164 != null && (S164.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p165() { if (S165 != null && (S165.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h165() { if (S165 != null && (S165.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p166() { if (S166 != null && (S166.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h166() { if (S166 != null && (S166.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p167() { if (S167 != null && (S167.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h167() { if (S167 != null && (S167.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p168() { if (S168 != null && (S168.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h168() { if (S168 != null && (S168.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p169() { if (S169 != null && (S169.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h169() { if (S169 != null && (S169.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p170() { if (S170 != null && (S170.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h170() { if (S170 != null && (S170.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p171() { if (S171 != null && (S171.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h171() { if (S171 != null && (S171.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p172() { if (S172 != null && (S172.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h172() { if (S172 != null && (S172.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p173() { if (S173 != null && (S173.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h173() { if (S173 != null && (S173.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p174() { if (S174 != null && (S174.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h174() { if (S174 != null && (S174.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p175() { if (S175 != null && (S175.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h175() { if (S175 != null && (S175.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p176() { if (S176 != null && (S176.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h176() { if (S176 != null && (S176.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p177() { if (S177 != null && (S177.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h177() { if (S177 != null && (S177.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p178() { if (S178 != null && (S178.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h178() { if (S178 != null && (S178.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p179() { if (S179 != null && (S179.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h179() { if (S179 != null && (S179.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p180() { if (S180 != null && (S180.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h180() { if (S180 != null && (S180.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p181() { if (S181 != null && (S181.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h181() { if (S181 != null && (S181.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p182() { if (S182 != null && (S182.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h182() { if (S182 != null && (S182.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p183() { if (S183 != null && (S183.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h183() { if (S183 != null && (S183.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p184() { if (S184 != null && (S184.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h184() { if (S184 != null && (S184.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p185() { if (S185 != null && (S185.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h185() { if (S185 != null && (S185.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p186() { if (S186 != null && (S186.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h186() { if (S186 != null && (S186.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p187() { if (S187 != null && (S187.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h187() { if (S187 != null && (S187.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p188() { if (S188 != null && (S188.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h188() { if (S188 != null && (S188.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p189() { if (S189 != null && (S189.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h189() { if (S189 != null && (S189.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p190() { if (S190 != null && (S190.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h190() { if (S190 != null && (S190.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p191() { if (S191 != null && (S191.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h191() { if (S191 != null && (S191.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p192() { if (S192 != null && (S192.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h192() { if (S192 != null && (S192.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p193() { if (S193 != null && (S193.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h193() { if (S193 != null && (S193.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p194() { if (S194 != null && (S194.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h194() { if (S194 != null && (S194.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p195() { if (S195 != null && (S195.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h195() { if (S195 != null && (S195.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p196() { if (S196 != null && (S196.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h196() { if (S196 != null && (S196.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p197() { if (S197 != null && (S197.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h197() { if (S197 != null && (S197.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p198() { if (S198 != null && (S198.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h198() { if (S198 != null && (S198.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p199() { if (S199 != null && (S199.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h199() { if (S199 != null && (S199.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p200() { if (S200 != null && (S200.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h200() { if (S200 != null && (S200.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p201() { if (S201 != null && (S201.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h201() { if (S201 != null && (S201.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p202() { if (S202 != null && (S202.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h202() { if (S202 != null && (S202.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p203() { if (S203 != null && (S203.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h203() { if (S203 != null && (S203.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p204() { if (S204 != null && (S204.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h204() { if (S204 != null && (S204.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p205() { if (S205 != null && (S205.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h205() { if (S205 != null && (S205.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p206() { if (S206 != null && (S206.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h206() { if (S206 != null && (S206.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p207() { if (S207 != null && (S207.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h207() { if (S207 != null && (S207.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p208() { if (S208 != null && (S208.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h208() { if (S208 != null && (S208.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p209() { if (S209 != null && (S209.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h209() { if (S209 != null && (S209.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p210() { if (S210 != null && (S210.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h210() { if (S210 != null && (S210.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p211() { if (S211 != null && (S211.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h211() { if (S211 != null && (S211.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p212() { if (S212 != null && (S212.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h212() { if (S212 != null && (S212.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p213() { if (S213 != null && (S213.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h213() { if (S213 != null && (S213.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p214() { if (S214 != null && (S214.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h214() { if (S214 != null && (S214.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p215() { if (S215 != null && (S215.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h215() { if (S215 != null && (S215.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p216() { if (S216 != null && (S216.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h216() { if (S216 != null && (S216.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p217() { if (S217 != null && (S217.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h217() { if (S217 != null && (S217.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p218() { if (S218 != null && (S218.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h218() { if (S218 != null && (S218.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p219() { if (S219 != null && (S219.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h219() { if (S219 != null && (S219.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p220() { if (S220 != null && (S220.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h220() { if (S220 != null && (S220.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p221() { if (S221 != null && (S221.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h221() { if (S221 != null && (S221.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p222() { if (S222 != null && (S222.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h222() { if (S222 != null && (S222.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p223() { if (S223 != null && (S223.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h223() { if (S223 != null && (S223.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p224() { if (S224 != null && (S224.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h224() { if (S224 != null && (S224.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p225() { if (S225 != null && (S225.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h225() { if (S225 != null && (S225.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p226() { if (S226 != null && (S226.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h226() { if (S226 != null && (S226.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p227() { if (S227 != null && (S227.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h227() { if (S227 != null && (S227.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p228() { if (S228 != null && (S228.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h228() { if (S228 != null && (S228.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p229() { if (S229 != null && (S229.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h229() { if (S229 != null && (S229.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p230() { if (S230 != null && (S230.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h230() { if (S230 != null && (S230.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p231() { if (S231 != null && (S231.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h231() { if (S231 != null && (S231.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p232() { if (S232 != null && (S232.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h232() { if (S232 != null && (S232.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p233() { if (S233 != null && (S233.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h233() { if (S233 != null && (S233.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p234() { if (S234 != null && (S234.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h234() { if (S234 != null && (S234.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p235() { if (S235 != null && (S235.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h235() { if (S235 != null && (S235.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p236() { if (S236 != null && (S236.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h236() { if (S236 != null && (S236.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p237() { if (S237 != null && (S237.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h237() { if (S237 != null && (S237.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p238() { if (S238 != null && (S238.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h238() { if (S238 != null && (S238.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p239() { if (S239 != null && (S239.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h239() { if (S239 != null && (S239.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p240() { if (S240 != null && (S240.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h240() { if (S240 != null && (S240.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p241() { if (S241 != null && (S241.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h241() { if (S241 != null && (S241.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p242() { if (S242 != null && (S242.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h242() { if (S242 != null && (S242.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p243() { if (S243 != null && (S243.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h243() { if (S243 != null && (S243.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p244() { if (S244 != null && (S244.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h244() { if (S244 != null && (S244.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p245() { if (S245 != null && (S245.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h245() { if (S245 != null && (S245.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p246() { if (S246 != null && (S246.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h246() { if (S246 != null && (S246.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p247() { if (S247 != null && (S247.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h247() { if (S247 != null && (S247.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p248() { if (S248 != null && (S248.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h248() { if (S248 != null && (S248.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p249() { if (S249 != null && (S249.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h249() { if (S249 != null && (S249.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p250() { if (S250 != null && (S250.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h250() { if (S250 != null && (S250.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p251() { if (S251 != null && (S251.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h251() { if (S251 != null && (S251.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p252() { if (S252 != null && (S252.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h252() { if (S252 != null && (S252.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p253() { if (S253 != null && (S253.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h253() { if (S253 != null && (S253.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p254() { if (S254 != null && (S254.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h254() { if (S254 != null && (S254.getTarget() != IDLE)) Poll.armedPollInHandler(); }
+    @ForceInline public static void p255() { if (S255 != null && (S255.getTarget() != IDLE)) Poll.armedPoll(); }
+    @ForceInline public static void h255() { if (S255 != null && (S255.getTarget() != IDLE)) Poll.armedPollInHandler(); }
 }

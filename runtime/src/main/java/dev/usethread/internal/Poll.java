@@ -4,6 +4,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.MutableCallSite;
+import jdk.internal.vm.annotation.DontInline;
+import jdk.internal.vm.annotation.ForceInline;
 
 /**
  * The entry points of woven code and the cancelled-thread mask behind them.
@@ -82,6 +84,7 @@ public final class Poll {
      * Hand-written poll (the agent weaves {@link GroupPolls}' instead): throws {@code CancelledSignal}
      * if this thread's intrusive run was cancelled.
      */
+    @ForceInline
     public static void poll() {
         // C2 treats the target of a constant call site as a constant (with a dependency that the
         // next setTarget invalidates), so while idle this comparison and the branch vanish.
@@ -96,6 +99,7 @@ public final class Poll {
      * inside a {@code finally} or {@code catch} body): while this thread runs the handler that caught
      * its cancellation signal, the loop is cleanup and goes on.
      */
+    @ForceInline
     public static void pollInHandler() {
         MutableCallSite site = UNGROUPED;
         if (site != null && site.getTarget() != IDLE) {
@@ -144,8 +148,8 @@ public final class Poll {
     }
 
     /**
-     * The armed check of a woven poll ({@link GroupPolls}), which the agent marks
-     * {@code @ForceInline}: while a site is armed a poll compiles to a load and a branch, plus a
+     * The armed check of a woven poll ({@link GroupPolls}), {@code @ForceInline} (HotSpot honours it
+     * where the agent runs: this class is then the boot loader's): while a site is armed a poll compiles to a load and a branch, plus a
      * shift and a test while some thread is cancelled, and only a thread whose own bit is set takes
      * the call to {@link #armedPollSlow()}. That one is marked {@code @DontInline}: a huge method
      * with a hundred polls (Rhino's interpreter loop) gets a hundred calls on cold paths, not a
@@ -153,6 +157,7 @@ public final class Poll {
      * poll cost the deadline service more than half its throughput while armed. Testing the thread's
      * own bit before the call keeps bystanders off the slow path while another thread is stopped.
      */
+    @ForceInline
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() needs Java 19
     static void armedPoll() {
         long mask = cancelledMask;
@@ -162,6 +167,7 @@ public final class Poll {
     }
 
     /** {@link #armedPoll()} for polls in handler-only loops. */
+    @ForceInline
     @SuppressWarnings("deprecation")
     static void armedPollInHandler() {
         long mask = cancelledMask;
@@ -171,11 +177,13 @@ public final class Poll {
     }
 
     /** This thread (or one sharing its mask bit) is cancelled. Never inlined (see {@link #armedPoll()}). */
+    @DontInline
     static void armedPollSlow() {
         ThreadState.pollSlow(false, false);
     }
 
     /** {@link #armedPollSlow()} for polls in handler-only loops. */
+    @DontInline
     static void armedPollInHandlerSlow() {
         ThreadState.pollSlow(false, true);
     }

@@ -31,26 +31,15 @@ public final class PollSites {
     public static final String THROWN_DESC = "(Ljava/lang/Throwable;)Ljava/lang/Throwable;";
 
     /**
-     * The hand-written polls, and the armed checks the woven polls call, which C2 must inline
-     * whatever the caller's budget (see {@link ForceInlineMarker}): while a site is armed a woven
-     * poll compiles to a load and a branch.
+     * Every method of GroupPolls: {@code pN} and {@code hN} for each poll group N (runtime's
+     * GroupPolls marks each {@code @ForceInline}).
      */
-    public static final String[] FORCE_INLINE = {POLL, POLL_IN_HANDLER, "armedPoll", "armedPollInHandler"};
-
-    /**
-     * The armed checks' slow paths (some thread is cancelled): never inlined, so that a huge method
-     * with a hundred polls, such as Rhino's interpreter loop, gets a call per poll on a cold path and
-     * still fits C2's node budget (inlined, it stays in C1).
-     */
-    public static final String[] NEVER_INLINE = {"armedPollSlow", "armedPollInHandlerSlow"};
-
-    /** Every method of GroupPolls, which C2 must inline likewise. */
-    public static final String[] GROUP_FORCE_INLINE = new String[2 * PollGroup.COUNT];
+    public static final String[] GROUP_POLLS = new String[2 * PollGroup.COUNT];
 
     static {
         for (int g = 0; g < PollGroup.COUNT; g++) {
-            GROUP_FORCE_INLINE[2 * g] = "p" + g;
-            GROUP_FORCE_INLINE[2 * g + 1] = "h" + g;
+            GROUP_POLLS[2 * g] = "p" + g;
+            GROUP_POLLS[2 * g + 1] = "h" + g;
         }
     }
 
@@ -64,7 +53,7 @@ public final class PollSites {
 
     /** The GroupPolls method of poll group {@code group} for {@code kind}; no string is built. */
     static String pollName(int group, String kind) {
-        return GROUP_FORCE_INLINE[2 * group + (POLL_IN_HANDLER.equals(kind) ? 1 : 0)];
+        return GROUP_POLLS[2 * group + (POLL_IN_HANDLER.equals(kind) ? 1 : 0)];
     }
 
     /**

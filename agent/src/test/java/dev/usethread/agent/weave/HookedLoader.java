@@ -48,7 +48,7 @@ final class HookedLoader extends ClassLoader {
         cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL, PollSites.GROUP_OWNER, null, "java/lang/Object",
                 null);
         String recorder = PollRecorder.class.getName().replace('.', '/');
-        for (String name : PollSites.GROUP_FORCE_INLINE) {
+        for (String name : PollSites.GROUP_POLLS) {
             MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, name, PollSites.POLL_DESC, null,
                     null);
             mv.visitCode();
