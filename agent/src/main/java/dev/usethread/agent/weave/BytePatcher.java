@@ -596,6 +596,24 @@ final class BytePatcher extends ClassFile {
      * to the instruction after it, and {@code ret}, like a return, ends the flow.
      */
     private void handlerLoops(int base, int codeLength) {
+        // The polled back-edges' targets, the loops' heads: once the walk has reached them all, none
+        // is handler-only, and the rest of the walk is skipped (most methods: their loops come early).
+        boolean[] head = new boolean[codeLength];
+        int heads = 0;
+        for (int i = 0; i < siteCount; i++) {
+            int pos = sites[i];
+            if ((mark[pos] & POLL) != 0) {
+                int p = base + pos;
+                byte kind = KIND[in[p] & 0xFF];
+                for (int k = 0, n = targetCount(base, p, kind); k < n; k++) {
+                    int t = target(base, p, kind, k);
+                    if (t <= 0 && !head[instruction(pos + t)]) {
+                        head[pos + t] = true;
+                        heads++;
+                    }
+                }
+            }
+        }
         boolean[] normal = new boolean[codeLength];
         int[] work = new int[16];
         int top = 0;
@@ -604,6 +622,9 @@ final class BytePatcher extends ClassFile {
             int pos = work[--top];
             while (!normal[pos]) {
                 normal[pos] = true;
+                if (head[pos] && --heads == 0) {
+                    return; // every polled back-edge targets normal code: none gets pollInHandler
+                }
                 int p = base + pos;
                 int op = in[p] & 0xFF;
                 byte kind = KIND[op];
