@@ -19,9 +19,7 @@ public final class StartupApp {
             Enumeration<JarEntry> entries = file.entries();
             while (entries.hasMoreElements() && loaded < limit) {
                 String name = entries.nextElement().getName();
-                if (!name.endsWith(".class") || name.contains("module-info")
-                        || !(name.startsWith("com/google/common/") || name.startsWith("org/apache/commons/math3/")
-                        || name.startsWith("com/fasterxml/jackson/") || name.startsWith("org/mozilla/javascript/"))) {
+                if (!isLibraryClass(name)) {
                     continue;
                 }
                 try {
@@ -33,5 +31,12 @@ public final class StartupApp {
             }
         }
         System.out.println(loaded);
+    }
+
+    /** A jar entry of the libraries this app loads: Guava, commons-math, Jackson, Rhino. */
+    static boolean isLibraryClass(String name) {
+        return name.endsWith(".class") && !name.contains("module-info")
+                && (name.startsWith("com/google/common/") || name.startsWith("org/apache/commons/math3/")
+                        || name.startsWith("com/fasterxml/jackson/") || name.startsWith("org/mozilla/javascript/"));
     }
 }
