@@ -14,6 +14,11 @@ import java.util.Arrays;
  * type annotations in code are shifted accordingly. It runs while the application starts, mostly
  * before the JIT has compiled it, so it does as little per byte as it can.
  *
+ * <p>Its per-table and rarely-run steps are HotSpot's {@code @DontInline} (honoured here: the agent's
+ * jar is on the boot class path). Inlined into their callers again and again, they made C2 spend
+ * 440–540 ms of CPU compiling the patcher at start-up, on the core the application needs; apart,
+ * 260–270 ms, and the compiled patcher is as fast (BENCHMARKS.md, "Start-up, 3,000 classes").
+ *
  * <p>It is also the gate for the ASM weaver: every length and offset it reads is checked against the
  * input, and it declines, with a reason, a class that is malformed, has attributes in code it does not
  * know, or has a shape whose polls could not stop it. Only a class it read completely and declined
