@@ -5,7 +5,11 @@ import jdk.internal.vm.annotation.DontInline;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-/** A growable big-endian byte buffer for writing class files. */
+/**
+ * A growable big-endian byte buffer for writing class files. {@code bytes} and {@code grow} are
+ * {@code @DontInline}, like the patcher's steps (see {@link BytePatcher}): called from everywhere, they
+ * were compiled into every caller.
+ */
 final class ByteOut {
     byte[] buf;
     int size;

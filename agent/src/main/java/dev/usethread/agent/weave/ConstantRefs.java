@@ -11,7 +11,8 @@ import jdk.internal.vm.annotation.DontInline;
  *
  * <p>It reads the references in the class header, fields, methods, and the
  * attributes the JVM reads (annotations included); attributes the JVM does not know are ignored by
- * the JVM, and here.
+ * the JVM, and here. Its per-attribute steps are {@code @DontInline}, like the patcher's (see
+ * {@link BytePatcher}).
  */
 final class ConstantRefs {
     // What an attribute name means here, found once per name constant: classes repeat a few names.
