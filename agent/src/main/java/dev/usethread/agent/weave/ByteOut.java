@@ -2,7 +2,6 @@ package dev.usethread.agent.weave;
 
 import jdk.internal.vm.annotation.DontInline;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -120,17 +119,5 @@ final class ByteOut {
         }
         System.arraycopy(b, off, buf, size, len);
         size += len;
-    }
-
-    /** A CONSTANT_Utf8 entry (the names written here need no modified-UTF-8 escapes). */
-    void utf8(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        u1(1);
-        u2(b.length);
-        bytes(b, 0, b.length);
-    }
-
-    byte[] toArray() {
-        return Arrays.copyOf(buf, size);
     }
 }

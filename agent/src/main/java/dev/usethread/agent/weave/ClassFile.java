@@ -6,8 +6,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads a class file in place: big-endian numbers, the constant pool's entry offsets, member
- * boundaries. The base of the byte patcher and the {@code @ForceInline} marker, which rewrite
- * class files without a class-file library.
+ * boundaries. The base of the byte patcher, which rewrites class files without a class-file library.
  *
  * <p>The input may be anything a class loader was handed. Every count, length and offset read from it
  * is checked against the real input before it is used to allocate, copy or skip, so a malformed class
