@@ -16,8 +16,9 @@
 # new sections: FREQ_PHASE_MS, FREQ_PAIRS, FREQ_RATES, SERVICE_PHASE_MS, SERVICE_PAIRS, SERVICE_RUNS, SERVICE_WARMUP_MS, SERVICE_SETTLE_MS, SERVICE_RARE_EVERY,
 # SERVICE_TIMEOUT_MS, CANCEL_TRIALS, CANCEL_CALM_MS, LONGRUN_MINUTES (default 10), LONGRUN_BASE_MINUTES
 # (the run without deadlines; default 2), LONGRUN_JDKS (default 17), PROGRAM_PAIRS (default 5),
-# RETRY_TRIALS (default 7), START_RUNS (default 9). BASELINE_AGENT: an earlier agent jar the start-up
-# section times in the same rounds (two more columns), to tell a regression from a slower machine.
+# RETRY_TRIALS (default 7), START_RUNS (default 9). BASELINE_AGENT: an earlier agent jar that the idle
+# and start-up sections measure in the same run (two more columns), to tell a regression of the agent
+# from a slower machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -101,6 +102,7 @@ for v in $JDKS; do
     args=(--jvm "$(jdk_home "$v")/bin/java" --label "JDK $v $gc" --forks "$FORKS")
     $SMOKE && args+=(--smoke)
     [[ -n "$AGENT" ]] && args+=(--agent "$AGENT")
+    [[ -n "$AGENT" && -n "${BASELINE_AGENT:-}" ]] && args+=(--baseline-agent "$BASELINE_AGENT")
     "$HOST_JAVA" -cp "$JAR" dev.usethread.bench.IdleSuite "${args[@]}" -- "-XX:+Use${gc}GC" \
       > "$ROOT/benchmarks/target/idle-$v-$gc.log" 2>&1
     sed -n '/^| JDK/,$p' "$ROOT/benchmarks/target/idle-$v-$gc.log" | tee -a "$SECTION_OUT"

@@ -22,9 +22,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>with {@code --agent JAR}: {@code name} and {@code lib_*} in forks with {@code -javaagent}
  *       vs the same benchmarks in forks without it;
  *   <li>{@code name_handWoven} with {@code -Dusethread.poll=flag} (the always-checking design) vs
- *       {@code name}, to show what the folded design saves.
+ *       {@code name}, to show what the folded design saves;
+ *   <li>with {@code --baseline-agent JAR} as well: the same agent-woven benchmarks under an earlier
+ *       agent, in the same run, so that a change of the agent can be told apart from a change of
+ *       the machine.
  * </ul>
- * Arguments: {@code [--smoke] [--jvm PATH] [--agent JAR] [--label TEXT] [--forks N] [-- extra JVM args]}.
+ * Arguments: {@code [--smoke] [--jvm PATH] [--agent JAR] [--baseline-agent JAR] [--label TEXT] [--forks N]
+ * [-- extra JVM args]}.
  */
 public final class IdleSuite {
     private static final String[] KERNELS = {
@@ -43,6 +47,7 @@ public final class IdleSuite {
         boolean smoke = false;
         String jvm = null;
         String agent = null;
+        String baselineAgent = null;
         String label = "";
         int forks = 2;
         List<String> jvmArgs = new ArrayList<>();
@@ -51,6 +56,7 @@ public final class IdleSuite {
                 case "--smoke" -> smoke = true;
                 case "--jvm" -> jvm = args[++i];
                 case "--agent" -> agent = args[++i];
+                case "--baseline-agent" -> baselineAgent = args[++i];
                 case "--label" -> label = args[++i];
                 case "--forks" -> forks = Integer.parseInt(args[++i]);
                 case "--" -> {
@@ -65,11 +71,19 @@ public final class IdleSuite {
         Map<String, RunResult> plain = new LinkedHashMap<>();
         Map<String, RunResult> flag = new LinkedHashMap<>();
         Map<String, RunResult> agentRuns = new LinkedHashMap<>();
+        Map<String, RunResult> baselineRuns = new LinkedHashMap<>();
+        if (baselineAgent != null && agent == null) {
+            throw new IllegalArgumentException("--baseline-agent " + baselineAgent + " needs --agent: it is compared with it");
+        }
+        boolean baseline = baselineAgent != null;
         for (String k : KERNELS) {
             plain.putAll(run(jvm, jvmArgs, "(" + k + "|" + k + "_handWoven)", smoke, forks));
             flag.putAll(run(jvm, with(jvmArgs, "-Dusethread.poll=flag"), k + "_handWoven", smoke, forks));
             if (agent != null) {
                 agentRuns.putAll(run(jvm, with(jvmArgs, "-javaagent:" + agent + "=" + AGENT_OPTIONS), k, smoke, forks));
+            }
+            if (baseline) {
+                baselineRuns.putAll(run(jvm, with(jvmArgs, "-javaagent:" + baselineAgent + "=" + AGENT_OPTIONS), k, smoke, forks));
             }
         }
         for (String l : LIBS) {
@@ -77,17 +91,21 @@ public final class IdleSuite {
             if (agent != null) {
                 agentRuns.putAll(run(jvm, with(jvmArgs, "-javaagent:" + agent + "=" + AGENT_OPTIONS), l, smoke, forks));
             }
+            if (baseline) {
+                baselineRuns.putAll(run(jvm, with(jvmArgs, "-javaagent:" + baselineAgent + "=" + AGENT_OPTIONS), l, smoke, forks));
+            }
         }
 
         System.out.println();
         System.out.println("| " + label + " | benchmark | plain ns/op: best (mean ± error) | hand-woven (default poll) | ratio | hand-woven, `usethread.poll=flag` | ratio |"
-                + (agent == null ? "" : " agent-woven | ratio |"));
-        System.out.println("|---|---|---|---|---|---|---|" + (agent == null ? "" : "---|---|"));
+                + (agent == null ? "" : " agent-woven | ratio |") + (baseline ? " earlier agent | ratio |" : ""));
+        System.out.println("|---|---|---|---|---|---|---|" + (agent == null ? "" : "---|---|") + (baseline ? "---|---|" : ""));
         double logSumHand = 0;
         double logSumFlag = 0;
         double worstHand = 0;
         double worstFlag = 0;
         Ratios agentRatios = new Ratios();
+        Ratios baselineRatios = new Ratios();
         for (String k : KERNELS) {
             RunResult p = plain.get(k);
             RunResult h = plain.get(k + "_handWoven");
@@ -103,6 +121,9 @@ public final class IdleSuite {
             if (agent != null) {
                 row.append(agentRatios.cell(agentRuns.get(k), p));
             }
+            if (baseline) {
+                row.append(baselineRatios.cell(baselineRuns.get(k), p));
+            }
             System.out.println(row);
         }
         for (String l : LIBS) {
@@ -111,15 +132,20 @@ public final class IdleSuite {
             if (agent != null) {
                 row.append(agentRatios.cell(agentRuns.get(l), p));
             }
+            if (baseline) {
+                row.append(baselineRatios.cell(baselineRuns.get(l), p));
+            }
             System.out.println(row);
         }
         int n = KERNELS.length;
-        System.out.printf(Locale.ROOT, "| | **geometric mean** | | | **%+.1f %%** | | **%+.1f %%** |%s%n",
+        System.out.printf(Locale.ROOT, "| | **geometric mean** | | | **%+.1f %%** | | **%+.1f %%** |%s%s%n",
                 pct(Math.exp(logSumHand / n)), pct(Math.exp(logSumFlag / n)),
-                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(agentRatios.geometricMean())));
-        System.out.printf(Locale.ROOT, "| | **worst** | | | **%+.1f %%** | | **%+.1f %%** |%s%n",
+                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(agentRatios.geometricMean())),
+                baseline ? String.format(Locale.ROOT, " | **%+.1f %%** |", pct(baselineRatios.geometricMean())) : "");
+        System.out.printf(Locale.ROOT, "| | **worst** | | | **%+.1f %%** | | **%+.1f %%** |%s%s%n",
                 pct(worstHand), pct(worstFlag),
-                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(agentRatios.worst)));
+                agent == null ? "" : String.format(Locale.ROOT, " | **%+.1f %%** |", pct(agentRatios.worst)),
+                baseline ? String.format(Locale.ROOT, " | **%+.1f %%** |", pct(baselineRatios.worst)) : "");
     }
 
     /** The agent-woven column: its cells, and the geometric mean and worst of its ratios. */
