@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -136,8 +138,7 @@ final class ChildJvm {
          * to it. Fails if the summary does not say.
          */
         long[] cacheCounts() {
-            java.util.regex.Matcher m = java.util.regex.Pattern
-                    .compile("(\\d+) classes copied from the cache, (\\d+) added to it").matcher(stderr);
+            Matcher m = Pattern.compile("(\\d+) classes copied from the cache, (\\d+) added to it").matcher(stderr);
             if (!m.find()) {
                 throw new AssertionError("no cache counts in the verbose summary\n" + this);
             }

@@ -58,7 +58,7 @@ final class ByteOut {
         }
     }
 
-    /** Apart from room(), which every write calls: the JIT then inlines only the check. */
+    /** Apart from the room checks in room() and every write: the JIT then inlines only the comparison. */
     @DontInline
     private void grow(int n) {
         buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
